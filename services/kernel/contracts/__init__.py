@@ -1,0 +1,15 @@
+"""Event contracts: the only thing services share. Additive changes only; a breaking change is
+a new type ending in `.v2`. `EVENT_TYPES` is the registry the AsyncAPI document is built from."""
+
+from services.kernel.contracts.catalog import TaskClosed, TaskPublished, TaskUpdated
+from services.kernel.contracts.profiles import SkillUpdated, WorkerRegistered, WorkerUpdated
+from services.kernel.events import Event
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    contract.type: contract
+    for contract in (TaskPublished, TaskUpdated, TaskClosed, WorkerRegistered, WorkerUpdated,
+                     SkillUpdated)
+}
+
+__all__ = ["EVENT_TYPES", "SkillUpdated", "TaskClosed", "TaskPublished", "TaskUpdated",
+           "WorkerRegistered", "WorkerUpdated"]

@@ -1,0 +1,195 @@
+"""aiokafka lifecycles: the producer, topic creation, the consumer loop (inbox, bounded retries,
+dead letters, offsets committed after the database) and the broker-loss watch."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel.db import Database
+from services.kernel.events import Envelope, MalformedEvent, from_kafka
+from services.kernel.faults import crash_point
+from services.kernel.inbox import already_processed, record_processed
+from services.kernel.settings import KernelSettings
+
+log = logging.getLogger("taskforce.kafka")
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+def epoch_topic(service: str) -> str:
+    """A topic only its owning service creates: when it is missing, the broker lost its state."""
+    return f"{service}.epochs"
+
+
+def new_producer(settings: KernelSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        enable_idempotence=settings.kafka_idempotence,
+        acks="all",
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        linger_ms=5,
+    )
+
+
+def new_admin(settings: KernelSettings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
+                               client_id=f"{settings.service_name}-admin",
+                               request_timeout_ms=settings.kafka_request_timeout_ms)
+
+
+async def ensure_topics(admin: AIOKafkaAdminClient, settings: KernelSettings,
+                        topics: Iterable[str]) -> list[str]:
+    """Create the missing topics; returns the ones this call created."""
+    existing = set(await admin.list_topics())
+    missing = sorted(set(topics) - existing)
+    if missing:
+        try:
+            await admin.create_topics([
+                NewTopic(name, settings.kafka_partitions, settings.kafka_replication_factor)
+                for name in missing])
+        except TopicAlreadyExistsError:
+            pass
+    return missing
+
+
+@dataclass
+class Consumer:
+    """A consumer group member: its topics and the explicit table from event type to handler."""
+
+    name: str
+    topics: list[str]
+    handlers: dict[str, Handler]
+
+
+async def apply_record(db: Database, consumer: Consumer, envelope: Envelope,
+                       crash_at: str | None = None) -> bool:
+    """Apply one event exactly once: the effect and the inbox row commit together.
+    Returns False when the event had already been applied or has no handler."""
+    handler = consumer.handlers.get(envelope.type)
+    if handler is None:
+        return False
+    async with db.sessions() as session:
+        if await already_processed(session, consumer.name, envelope.id):
+            return False
+        await handler(session, envelope)
+        record_processed(session, consumer.name, envelope.id, envelope.type)
+        await session.commit()
+    crash_point("consumer.after_db_commit", crash_at)
+    return True
+
+
+async def _dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, error: str) -> None:
+    headers = list(record.headers or ()) + [
+        ("x-error", error[:2000].encode()),
+        ("x-original-topic", record.topic.encode()),
+        ("x-original-partition", str(record.partition).encode()),
+        ("x-original-offset", str(record.offset).encode()),
+    ]
+    await producer.send_and_wait(dlq_topic(record.topic), value=record.value, key=record.key,
+                                 headers=headers)
+
+
+async def handle_record(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
+                        record: ConsumerRecord, settings: KernelSettings) -> None:
+    """Apply a record with bounded retries; a record that still fails goes to `<topic>.dlq`."""
+    try:
+        envelope = from_kafka(record.key, record.value, record.headers)
+    except MalformedEvent as exc:
+        log.error("malformed record on %s@%d: %s", record.topic, record.offset, exc)
+        await _dead_letter(producer, record, str(exc))
+        return
+    delay = settings.consumer_retry_backoff_s
+    for attempt in range(1, settings.consumer_max_attempts + 1):
+        try:
+            await apply_record(db, consumer, envelope, settings.crash_at)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if attempt == settings.consumer_max_attempts:
+                log.error("event %s (%s) failed %d times, dead-lettered: %s", envelope.id,
+                          envelope.type, attempt, exc)
+                await _dead_letter(producer, record, f"{type(exc).__name__}: {exc}")
+                return
+            log.warning("event %s failed (attempt %d): %s", envelope.id, attempt, exc)
+            await asyncio.sleep(delay)
+            delay *= 2
+
+
+async def run_consumer(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
+                       settings: KernelSettings) -> None:
+    """Consume forever. The offset is committed only after the database commit, so a crash in
+    between redelivers the record and the inbox discards it. Restarts itself after failures."""
+    backoff = 0.5
+    while True:
+        kafka = AIOKafkaConsumer(
+            *consumer.topics,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=consumer.name,
+            client_id=f"{settings.service_name}-{consumer.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
+            request_timeout_ms=max(settings.kafka_request_timeout_ms,
+                                   settings.kafka_session_timeout_ms + 5000),
+        )
+        try:
+            await kafka.start()
+            backoff = 0.5
+            while True:
+                batches = await kafka.getmany(timeout_ms=500, max_records=200)
+                for tp, records in batches.items():
+                    for record in records:
+                        await handle_record(db, consumer, producer, record, settings)
+                    await kafka.commit({TopicPartition(tp.topic, tp.partition):
+                                        records[-1].offset + 1})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("consumer %s failed, restarting in %.1fs: %s", consumer.name, backoff, exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+        finally:
+            try:
+                await kafka.stop()
+            except Exception:  # a consumer that never started has nothing to release
+                pass
+
+
+async def watch_broker(admin: AIOKafkaAdminClient, settings: KernelSettings, owned: list[str],
+                       on_broker_reset: Callable[[], Awaitable[int]],
+                       ready: asyncio.Event) -> None:
+    """Create this service's topics, and re-create them when the broker has lost its state.
+
+    The embedded broker keeps everything in memory and any client may auto-create a topic, so
+    the sign of a lost broker is this service's epoch topic, which nothing else creates. On
+    loss the owned topics are re-created and `on_broker_reset` republishes a snapshot.
+    """
+    marker = epoch_topic(settings.service_name)
+    while True:
+        try:
+            if marker not in set(await admin.list_topics()):
+                await ensure_topics(admin, settings, owned)
+                republished = await on_broker_reset()
+                await ensure_topics(admin, settings, [marker])
+                log.info("topics ready on broker; %d snapshot events queued", republished)
+            ready.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("broker check failed: %s", exc)
+        await asyncio.sleep(settings.broker_check_interval_s)

@@ -1,0 +1,116 @@
+"""Transactional outbox: events are written in the same transaction as the state change, and
+a relay publishes unsent rows in order, then marks them sent. At-least-once by design."""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.kernel.db import OUTBOX_PENDING, Database, KernelBase
+from services.kernel.events import Envelope, Event, to_kafka
+from services.kernel.faults import crash_point
+
+log = logging.getLogger("taskforce.outbox")
+
+class OutboxMessage(KernelBase):
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_message_unsent", "sent_at", "position"),)
+
+    position: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    topic: Mapped[str] = mapped_column(sa.String(200))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    event_type: Mapped[str] = mapped_column(sa.String(200))
+    source: Mapped[str] = mapped_column(sa.String(200))
+    occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), default=None)
+
+
+outbox_table = OutboxMessage.__table__
+
+
+def add_event(session: AsyncSession, event: Event, source: str) -> Envelope:
+    """Stage an event in the caller's transaction; it is published only if that commits."""
+    envelope = Envelope.wrap(event, source)
+    session.info[OUTBOX_PENDING] = True
+    session.add(OutboxMessage(
+        event_id=envelope.id, topic=event.topic, key=envelope.subject, event_type=envelope.type,
+        source=source, occurred_at=envelope.time, payload=envelope.data))
+    return envelope
+
+
+async def unsent(session: AsyncSession, limit: int) -> Sequence[sa.Row]:
+    result = await session.execute(
+        sa.select(outbox_table).where(outbox_table.c.sent_at.is_(None))
+        .order_by(outbox_table.c.position).limit(limit)
+    )
+    return result.all()
+
+
+def row_envelope(row: sa.Row) -> Envelope:
+    occurred_at = row.occurred_at if row.occurred_at.tzinfo else row.occurred_at.replace(tzinfo=UTC)
+    return Envelope(id=row.event_id, type=row.event_type, source=row.source, subject=row.key,
+                    time=occurred_at, data=row.payload)
+
+
+async def relay_once(db: Database, producer, batch_size: int, crash_at: str | None = None) -> int:
+    """Publish one batch of unsent rows in order and mark them sent; returns how many."""
+    async with db.sessions() as session:
+        rows = await unsent(session, batch_size)
+        if not rows:
+            return 0
+        # Send the whole batch, then wait for every acknowledgement, in position order.
+        futures = []
+        for row in rows:
+            key, value, headers = to_kafka(row_envelope(row))
+            futures.append(await producer.send(row.topic, value=value, key=key, headers=headers))
+        for future in futures:
+            await future
+        crash_point("relay.after_publish", crash_at)
+        await session.execute(
+            outbox_table.update()
+            .where(outbox_table.c.position.in_([row.position for row in rows]))
+            .values(sent_at=datetime.now(UTC))
+        )
+        await session.commit()
+        return len(rows)
+
+
+async def run_relay(db: Database, producer, *, batch_size: int, poll_interval_s: float,
+                    max_backoff_s: float, crash_at: str | None = None) -> None:
+    """Relay forever: wake on a local commit or on the poll interval (for writes made by other
+    processes); on a broker or database failure, back off exponentially and try again."""
+    backoff = 0.1
+    while True:
+        try:
+            db.outbox_written.clear()
+            sent = await relay_once(db, producer, batch_size, crash_at)
+            backoff = 0.1
+            if sent:
+                log.debug("relayed %d events", sent)
+            if sent >= batch_size:
+                continue
+            try:
+                await asyncio.wait_for(db.outbox_written.wait(), timeout=poll_interval_s)
+            except TimeoutError:
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff_s)
+
+
+async def count_unsent(db: Database) -> int:
+    async with db.sessions() as session:
+        result = await session.execute(
+            sa.select(sa.func.count()).select_from(outbox_table)
+            .where(outbox_table.c.sent_at.is_(None)))
+        return int(result.scalar_one())

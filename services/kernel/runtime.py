@@ -1,0 +1,245 @@
+"""What every service process does around its own code: open the database, migrate, run the
+outbox relay, the consumers and the broker watch, serve health and metrics, and the
+`python -m services.<name> [serve|worker|migrate|republish]` commands."""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel.auth import TokenVerifier
+from services.kernel.db import Database, migrate_async, open_database
+from services.kernel.errors import install_error_handlers, problem
+from services.kernel.kafka import (
+    Consumer,
+    dlq_topic,
+    ensure_topics,
+    new_admin,
+    new_producer,
+    run_consumer,
+    watch_broker,
+)
+from services.kernel.observability import configure_logging, install_observability
+from services.kernel.outbox import run_relay
+from services.kernel.settings import KernelSettings
+
+log = logging.getLogger("taskforce.runtime")
+
+Snapshot = Callable[[AsyncSession], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """The facts that make a process one particular service."""
+
+    name: str
+    title: str
+    description: str
+    migrations_dir: Path
+    routers: list[APIRouter]
+    publishes: list[str] = field(default_factory=list)
+    consumers: list[Consumer] = field(default_factory=list)
+    # Queues the full current state of every entity this service owns in the outbox.
+    snapshot: Snapshot | None = None
+
+    def topics_to_create(self) -> list[str]:
+        consumed = {topic for consumer in self.consumers for topic in consumer.topics}
+        return sorted(set(self.publishes) | {dlq_topic(t) for t in consumed})
+
+
+@dataclass
+class Runtime:
+    spec: ServiceSpec
+    settings: KernelSettings
+    db: Database
+    admin: AIOKafkaAdminClient | None = None
+    producer: AIOKafkaProducer | None = None
+    broker_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def queue_snapshot(self) -> int:
+        if self.spec.snapshot is None:
+            return 0
+        async with self.db.sessions() as session:
+            count = await self.spec.snapshot(session)
+            await session.commit()
+        return count
+
+    async def broker_reachable(self, timeout_s: float = 2.0) -> bool:
+        if self.admin is None:
+            return False
+        try:
+            await asyncio.wait_for(self.admin.list_topics(), timeout_s)
+            return True
+        except Exception:
+            return False
+
+
+async def _start_with_retry(client, what: str) -> None:  # type: ignore[no-untyped-def]
+    delay = 0.2
+    while True:
+        try:
+            await client.start()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s cannot reach the broker yet (%s); retrying", what, exc)
+            with contextlib.suppress(Exception):
+                await client.close() if hasattr(client, "close") else await client.stop()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def _connect_broker(rt: Runtime) -> None:
+    rt.admin = new_admin(rt.settings)
+    await _start_with_retry(rt.admin, "admin client")
+
+
+async def _run_worker_tasks(rt: Runtime) -> None:
+    """Producer, relay, broker watch and consumers; never gives up on an absent broker."""
+    await _connect_broker(rt)
+    producer = new_producer(rt.settings)
+    await _start_with_retry(producer, "producer")
+    rt.producer = producer
+    assert rt.admin is not None
+    s = rt.settings
+    rt.tasks.append(asyncio.create_task(watch_broker(
+        rt.admin, s, rt.spec.topics_to_create(), rt.queue_snapshot, rt.broker_ready),
+        name="broker-watch"))
+    rt.tasks.append(asyncio.create_task(run_relay(
+        rt.db, producer, batch_size=s.relay_batch_size, poll_interval_s=s.relay_poll_interval_s,
+        max_backoff_s=s.relay_max_backoff_s, crash_at=s.crash_at), name="outbox-relay"))
+    for consumer in rt.spec.consumers:
+        rt.tasks.append(asyncio.create_task(run_consumer(rt.db, consumer, producer, s),
+                                            name=f"consumer-{consumer.name}"))
+
+
+async def start_runtime(spec: ServiceSpec, settings: KernelSettings, *,
+                        with_worker: bool) -> Runtime:
+    if settings.migrate_on_start:
+        await migrate_async(spec.migrations_dir, settings.database_url)
+    rt = Runtime(spec=spec, settings=settings, db=open_database(settings.database_url))
+    starter = _run_worker_tasks(rt) if with_worker else _connect_broker(rt)
+    rt.tasks.append(asyncio.create_task(starter, name="broker-start"))
+    return rt
+
+
+async def stop_runtime(rt: Runtime) -> None:
+    for task in reversed(rt.tasks):
+        task.cancel()
+    await asyncio.gather(*rt.tasks, return_exceptions=True)
+    if rt.producer is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(rt.producer.stop(), 5)
+    if rt.admin is not None:
+        with contextlib.suppress(Exception):
+            await rt.admin.close()
+    await rt.db.dispose()
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="The database and the broker are reachable",
+                responses={503: {"description": "A dependency is unreachable"}})
+    async def readyz(request: Request) -> JSONResponse:
+        rt: Runtime = request.app.state.runtime
+        checks = {"database": "ok", "broker": "ok"}
+        try:
+            await asyncio.wait_for(rt.db.ping(), 2)
+        except Exception:
+            checks["database"] = "unreachable"
+        if not await rt.broker_reachable():
+            checks["broker"] = "unreachable"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        failing = ", ".join(k for k, v in checks.items() if v != "ok")
+        return problem(503, "Not ready", f"Unreachable: {failing}.", "not-ready")
+
+    return router
+
+
+def create_service_app(spec: ServiceSpec, settings: KernelSettings) -> FastAPI:
+    configure_logging(spec.name, settings.log_level, settings.log_json)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = await start_runtime(spec, settings, with_worker=settings.run_worker_in_api)
+        app.state.runtime = rt
+        app.state.db = rt.db
+        try:
+            yield
+        finally:
+            await stop_runtime(rt)
+
+    app = FastAPI(title=spec.title, description=spec.description, version="0.1.0",
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.verifier = TokenVerifier(settings)
+    install_error_handlers(app)
+    install_observability(app, spec.name)
+    app.include_router(_health_router())
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+async def run_worker(spec: ServiceSpec, settings: KernelSettings) -> None:
+    """Relay and consumers without HTTP, until SIGTERM or SIGINT."""
+    configure_logging(spec.name, settings.log_level, settings.log_json)
+    rt = await start_runtime(spec, settings, with_worker=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await stop_runtime(rt)
+
+
+async def republish(spec: ServiceSpec, settings: KernelSettings) -> int:
+    await migrate_async(spec.migrations_dir, settings.database_url)
+    rt = Runtime(spec=spec, settings=settings, db=open_database(settings.database_url))
+    try:
+        return await rt.queue_snapshot()
+    finally:
+        await rt.db.dispose()
+
+
+def main(spec: ServiceSpec, settings_type: type[KernelSettings],
+         app_factory: str, argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{spec.name}",
+                                     description=spec.description)
+    parser.add_argument("command", nargs="?", default="serve",
+                        choices=["serve", "worker", "migrate", "republish"],
+                        help="serve: the API (and, in the embedded mode, the worker); worker: "
+                             "relay and consumers only; migrate: apply migrations; republish: "
+                             "queue a snapshot of every entity for the relay")
+    args = parser.parse_args(argv)
+    settings = settings_type()
+    if args.command == "serve":
+        uvicorn.run(app_factory, factory=True, host=settings.host, port=settings.port,
+                    log_config=None, access_log=False, timeout_graceful_shutdown=10)
+    elif args.command == "worker":
+        asyncio.run(run_worker(spec, settings))
+    elif args.command == "migrate":
+        asyncio.run(migrate_async(spec.migrations_dir, settings.database_url))
+        print(f"{spec.name}: database migrated to head")
+    else:
+        count = asyncio.run(republish(spec, settings))
+        print(f"{spec.name}: {count} events queued for republishing")
