@@ -3,18 +3,45 @@ kernel's own tables (outbox, inbox) and Alembic migrations run per service."""
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Session
 
 # Tables every service has in its own database (outbox, inbox); declared once here and
 # created by each service's first migration.
 kernel_metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored and returned as timezone-aware UTC on every database (SQLite keeps
+    no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class KernelBase(DeclarativeBase):
@@ -117,8 +144,8 @@ def run_alembic_env(target_metadata: MetaData | None = None) -> None:
 
 def create_kernel_tables() -> None:
     """Create the outbox and inbox tables; called by each service's first migration."""
-    from alembic import op
     import sqlalchemy as sa
+    from alembic import op
 
     op.create_table(
         "outbox_message",

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.kernel.db import KernelBase
+from services.kernel.db import KernelBase, UtcDateTime
 
 
 class InboxMessage(KernelBase):
@@ -16,7 +16,7 @@ class InboxMessage(KernelBase):
     consumer: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     event_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     event_type: Mapped[str] = mapped_column(sa.String(200))
-    processed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 async def already_processed(session: AsyncSession, consumer: str, event_id: str) -> bool:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.kernel.db import OUTBOX_PENDING, Database, KernelBase
+from services.kernel.db import OUTBOX_PENDING, Database, KernelBase, UtcDateTime
 from services.kernel.events import Envelope, Event, to_kafka
 from services.kernel.faults import crash_point
 
@@ -27,9 +27,9 @@ class OutboxMessage(KernelBase):
     key: Mapped[str] = mapped_column(sa.String(200))
     event_type: Mapped[str] = mapped_column(sa.String(200))
     source: Mapped[str] = mapped_column(sa.String(200))
-    occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     payload: Mapped[dict] = mapped_column(sa.JSON)
-    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 outbox_table = OutboxMessage.__table__
@@ -54,9 +54,8 @@ async def unsent(session: AsyncSession, limit: int) -> Sequence[sa.Row]:
 
 
 def row_envelope(row: sa.Row) -> Envelope:
-    occurred_at = row.occurred_at if row.occurred_at.tzinfo else row.occurred_at.replace(tzinfo=UTC)
     return Envelope(id=row.event_id, type=row.event_type, source=row.source, subject=row.key,
-                    time=occurred_at, data=row.payload)
+                    time=row.occurred_at, data=row.payload)
 
 
 async def relay_once(db: Database, producer, batch_size: int, crash_at: str | None = None) -> int:

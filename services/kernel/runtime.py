@@ -24,7 +24,6 @@ from services.kernel.errors import install_error_handlers, problem
 from services.kernel.kafka import (
     Consumer,
     dlq_topic,
-    ensure_topics,
     new_admin,
     new_producer,
     run_consumer,

@@ -1,0 +1,28 @@
+"""The catalog service: its spec and the app factory (`uvicorn --factory
+services.catalog.main:create_app`)."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.catalog import api
+from services.catalog.service import snapshot_tasks
+from services.catalog.settings import CatalogSettings
+from services.kernel.contracts.catalog import TASKS_TOPIC
+from services.kernel.runtime import ServiceSpec, create_service_app
+
+SPEC = ServiceSpec(
+    name="catalog",
+    title="Taskforce catalog",
+    description="Tasks, projects and gigs deconstructed from jobs: their skills, effort, dates, "
+                "seats and lifecycle.",
+    migrations_dir=Path(__file__).parent / "migrations",
+    routers=[api.router],
+    publishes=[TASKS_TOPIC],
+    consumers=[],
+    snapshot=snapshot_tasks,
+)
+
+
+def create_app(settings: CatalogSettings | None = None) -> FastAPI:
+    return create_service_app(SPEC, settings or CatalogSettings())
