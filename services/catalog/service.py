@@ -2,7 +2,6 @@
 and commits once."""
 
 import uuid
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +10,7 @@ from services.catalog.models import Task, TaskNotFound
 from services.catalog.schemas import TaskCreate
 from services.kernel.auth import CurrentUser
 from services.kernel.outbox import add_event
-from services.kernel.pagination import decode_cursor, encode_cursor
+from services.kernel.pagination import paginate, parse_datetime
 
 SOURCE = "/taskforce/catalog"
 
@@ -35,21 +34,11 @@ async def get_task(session: AsyncSession, task_id: uuid.UUID) -> Task:
 
 async def list_tasks(session: AsyncSession, *, status: str | None, limit: int,
                      cursor: str | None) -> tuple[list[Task], str | None]:
-    query = sa.select(Task).order_by(Task.created_at, Task.id).limit(limit + 1)
+    query = sa.select(Task)
     if status:
         query = query.where(Task.status == status)
-    position = decode_cursor(cursor)
-    if position:
-        after = (datetime.fromisoformat(position["created_at"]), uuid.UUID(position["id"]))
-        query = query.where(sa.tuple_(Task.created_at, Task.id) > after)
-    tasks = list((await session.scalars(query)).all())
-    next_cursor = None
-    if len(tasks) > limit:
-        tasks = tasks[:limit]
-        last = tasks[-1]
-        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(),
-                                     "id": str(last.id)})
-    return tasks, next_cursor
+    return await paginate(session, query, [Task.created_at, Task.id],
+                          [parse_datetime, uuid.UUID], limit, cursor)
 
 
 async def publish_task(session: AsyncSession, task_id: uuid.UUID, user: CurrentUser) -> Task:

@@ -2,6 +2,7 @@
 dead letters, offsets committed after the database) and the broker-loss watch."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -54,12 +55,10 @@ async def ensure_topics(admin: AIOKafkaAdminClient, settings: KernelSettings,
     existing = set(await admin.list_topics())
     missing = sorted(set(topics) - existing)
     if missing:
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics([
                 NewTopic(name, settings.kafka_partitions, settings.kafka_replication_factor)
                 for name in missing])
-        except TopicAlreadyExistsError:
-            pass
     return missing
 
 
@@ -90,12 +89,7 @@ async def apply_record(db: Database, consumer: Consumer, envelope: Envelope,
 
 
 async def _dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, error: str) -> None:
-    headers = list(record.headers or ()) + [
-        ("x-error", error[:2000].encode()),
-        ("x-original-topic", record.topic.encode()),
-        ("x-original-partition", str(record.partition).encode()),
-        ("x-original-offset", str(record.offset).encode()),
-    ]
+    headers = [*list(record.headers or ()), ("x-error", error[:2000].encode()), ("x-original-topic", record.topic.encode()), ("x-original-partition", str(record.partition).encode()), ("x-original-offset", str(record.offset).encode())]
     await producer.send_and_wait(dlq_topic(record.topic), value=record.value, key=record.key,
                                  headers=headers)
 

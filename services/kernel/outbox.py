@@ -2,6 +2,7 @@
 a relay publishes unsent rows in order, then marks them sent. At-least-once by design."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -95,10 +96,8 @@ async def run_relay(db: Database, producer, *, batch_size: int, poll_interval_s:
                 log.debug("relayed %d events", sent)
             if sent >= batch_size:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(db.outbox_written.wait(), timeout=poll_interval_s)
-            except TimeoutError:
-                pass
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -1,0 +1,68 @@
+"""Read models of tasks, workers and skills, and the kernel's outbox and inbox.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-23
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from services.kernel.db import create_kernel_tables
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_kernel_tables()
+    op.create_table(
+        "task_view",
+        sa.Column("id", sa.Uuid, primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("status", sa.String(20), nullable=False, index=True),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("org_unit", sa.String(100)),
+        sa.Column("owner_id", sa.String(200), nullable=False),
+        sa.Column("required_skills", sa.JSON, nullable=False),
+        sa.Column("hours_per_week", sa.Float, nullable=False),
+        sa.Column("start_date", sa.Date, nullable=False),
+        sa.Column("end_date", sa.Date, nullable=False),
+        sa.Column("seats", sa.Integer, nullable=False),
+        sa.Column("learning_seats", sa.Integer, nullable=False),
+        sa.Column("remote", sa.Boolean, nullable=False),
+        sa.Column("location", sa.String(200)),
+        sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "worker_view",
+        sa.Column("id", sa.Uuid, primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("org_unit", sa.String(100)),
+        sa.Column("status", sa.String(20), nullable=False, index=True),
+        sa.Column("location", sa.String(200)),
+        sa.Column("weekly_hours", sa.Float, nullable=False),
+        sa.Column("skills", sa.JSON, nullable=False),
+        sa.Column("aspirations", sa.JSON, nullable=False),
+        sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "skill_view",
+        sa.Column("id", sa.String(300), primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("label", sa.String(300), nullable=False),
+        sa.Column("broader", sa.JSON, nullable=False),
+        sa.Column("related", sa.JSON, nullable=False),
+        sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("skill_view")
+    op.drop_table("worker_view")
+    op.drop_table("task_view")
+    op.drop_table("inbox_message")
+    op.drop_table("outbox_message")
