@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.db import Database
@@ -72,42 +73,48 @@ class Consumer:
 
 
 async def apply_record(db: Database, consumer: Consumer, envelope: Envelope,
-                       crash_at: str | None = None) -> bool:
-    """Apply one event exactly once: the effect and the inbox row commit together.
-    Returns False when the event had already been applied or has no handler."""
+                       crash_at: str | None = None) -> str:
+    """Apply one event once: the effect and the inbox row commit together. Returns the
+    outcome: `applied`, `duplicate` (seen before) or `ignored` (a type it does not handle)."""
     handler = consumer.handlers.get(envelope.type)
     if handler is None:
-        return False
+        return "ignored"
     async with db.sessions() as session:
         if await already_processed(session, consumer.name, envelope.id):
-            return False
+            return "duplicate"
         await handler(session, envelope)
         record_processed(session, consumer.name, envelope.id, envelope.type)
         await session.commit()
     crash_point("consumer.after_db_commit", crash_at)
-    return True
+    return "applied"
 
 
 async def _dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, error: str) -> None:
-    headers = [*list(record.headers or ()), ("x-error", error[:2000].encode()), ("x-original-topic", record.topic.encode()), ("x-original-partition", str(record.partition).encode()), ("x-original-offset", str(record.offset).encode())]
+    headers = [
+        *(record.headers or ()),
+        ("x-error", error[:2000].encode()),
+        ("x-original-topic", record.topic.encode()),
+        ("x-original-partition", str(record.partition).encode()),
+        ("x-original-offset", str(record.offset).encode()),
+    ]
     await producer.send_and_wait(dlq_topic(record.topic), value=record.value, key=record.key,
                                  headers=headers)
 
 
 async def handle_record(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
-                        record: ConsumerRecord, settings: KernelSettings) -> None:
-    """Apply a record with bounded retries; a record that still fails goes to `<topic>.dlq`."""
+                        record: ConsumerRecord, settings: KernelSettings) -> str:
+    """Apply a record with bounded retries; a record that still fails goes to `<topic>.dlq`.
+    Returns the outcome, `dead_lettered` included."""
     try:
         envelope = from_kafka(record.key, record.value, record.headers)
     except MalformedEvent as exc:
         log.error("malformed record on %s@%d: %s", record.topic, record.offset, exc)
         await _dead_letter(producer, record, str(exc))
-        return
+        return "dead_lettered"
     delay = settings.consumer_retry_backoff_s
     for attempt in range(1, settings.consumer_max_attempts + 1):
         try:
-            await apply_record(db, consumer, envelope, settings.crash_at)
-            return
+            return await apply_record(db, consumer, envelope, settings.crash_at)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -115,14 +122,15 @@ async def handle_record(db: Database, consumer: Consumer, producer: AIOKafkaProd
                 log.error("event %s (%s) failed %d times, dead-lettered: %s", envelope.id,
                           envelope.type, attempt, exc)
                 await _dead_letter(producer, record, f"{type(exc).__name__}: {exc}")
-                return
+                return "dead_lettered"
             log.warning("event %s failed (attempt %d): %s", envelope.id, attempt, exc)
             await asyncio.sleep(delay)
             delay *= 2
+    raise AssertionError("unreachable")
 
 
 async def run_consumer(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
-                       settings: KernelSettings) -> None:
+                       settings: KernelSettings, outcomes: Counter | None = None) -> None:
     """Consume forever. The offset is committed only after the database commit, so a crash in
     between redelivers the record and the inbox discards it. Restarts itself after failures."""
     backoff = 0.5
@@ -148,7 +156,9 @@ async def run_consumer(db: Database, consumer: Consumer, producer: AIOKafkaProdu
                 batches = await kafka.getmany(timeout_ms=500, max_records=200)
                 for tp, records in batches.items():
                     for record in records:
-                        await handle_record(db, consumer, producer, record, settings)
+                        outcome = await handle_record(db, consumer, producer, record, settings)
+                        if outcomes is not None:
+                            outcomes.labels(consumer.name, outcome).inc()
                     await kafka.commit({TopicPartition(tp.topic, tp.partition):
                                         records[-1].offset + 1})
         except asyncio.CancelledError:
@@ -158,10 +168,9 @@ async def run_consumer(db: Database, consumer: Consumer, producer: AIOKafkaProdu
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
         finally:
-            try:
+            # A consumer that never started has nothing to release.
+            with contextlib.suppress(Exception):
                 await kafka.stop()
-            except Exception:  # a consumer that never started has nothing to release
-                pass
 
 
 async def watch_broker(admin: AIOKafkaAdminClient, settings: KernelSettings, owned: list[str],

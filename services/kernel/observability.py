@@ -56,14 +56,17 @@ def configure_logging(service: str, level: str = "INFO", json_lines: bool = True
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
-def install_observability(app: FastAPI, service: str) -> None:
+def events_consumed_counter(registry: CollectorRegistry) -> Counter:
+    return Counter("events_consumed_total", "Events read by a consumer, by outcome",
+                   ["consumer", "outcome"], registry=registry)
+
+
+def install_observability(app: FastAPI, service: str, registry: CollectorRegistry) -> None:
     """Request ids, trace context, access metrics and the `/metrics` route."""
-    registry = CollectorRegistry()
     requests = Counter("http_requests_total", "HTTP requests", ["service", "method", "route",
                                                                 "status"], registry=registry)
     latency = Histogram("http_request_duration_seconds", "HTTP request latency",
                         ["service", "method", "route"], registry=registry)
-    app.state.metrics_registry = registry
 
     @app.middleware("http")
     async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]

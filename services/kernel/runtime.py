@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.auth import TokenVerifier
@@ -29,7 +30,11 @@ from services.kernel.kafka import (
     run_consumer,
     watch_broker,
 )
-from services.kernel.observability import configure_logging, install_observability
+from services.kernel.observability import (
+    configure_logging,
+    events_consumed_counter,
+    install_observability,
+)
 from services.kernel.outbox import run_relay
 from services.kernel.settings import KernelSettings
 
@@ -66,6 +71,7 @@ class Runtime:
     producer: AIOKafkaProducer | None = None
     broker_ready: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task] = field(default_factory=list)
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     async def queue_snapshot(self) -> int:
         if self.spec.snapshot is None:
@@ -120,16 +126,18 @@ async def _run_worker_tasks(rt: Runtime) -> None:
     rt.tasks.append(asyncio.create_task(run_relay(
         rt.db, producer, batch_size=s.relay_batch_size, poll_interval_s=s.relay_poll_interval_s,
         max_backoff_s=s.relay_max_backoff_s, crash_at=s.crash_at), name="outbox-relay"))
+    outcomes = events_consumed_counter(rt.registry)
     for consumer in rt.spec.consumers:
-        rt.tasks.append(asyncio.create_task(run_consumer(rt.db, consumer, producer, s),
+        rt.tasks.append(asyncio.create_task(run_consumer(rt.db, consumer, producer, s, outcomes),
                                             name=f"consumer-{consumer.name}"))
 
 
-async def start_runtime(spec: ServiceSpec, settings: KernelSettings, *,
-                        with_worker: bool) -> Runtime:
+async def start_runtime(spec: ServiceSpec, settings: KernelSettings, *, with_worker: bool,
+                        registry: CollectorRegistry | None = None) -> Runtime:
     if settings.migrate_on_start:
         await migrate_async(spec.migrations_dir, settings.database_url)
-    rt = Runtime(spec=spec, settings=settings, db=open_database(settings.database_url))
+    rt = Runtime(spec=spec, settings=settings, db=open_database(settings.database_url),
+                 registry=registry or CollectorRegistry())
     starter = _run_worker_tasks(rt) if with_worker else _connect_broker(rt)
     rt.tasks.append(asyncio.create_task(starter, name="broker-start"))
     return rt
@@ -177,9 +185,12 @@ def _health_router() -> APIRouter:
 def create_service_app(spec: ServiceSpec, settings: KernelSettings) -> FastAPI:
     configure_logging(spec.name, settings.log_level, settings.log_json)
 
+    registry = CollectorRegistry()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = await start_runtime(spec, settings, with_worker=settings.run_worker_in_api)
+        rt = await start_runtime(spec, settings, with_worker=settings.run_worker_in_api,
+                                 registry=registry)
         app.state.runtime = rt
         app.state.db = rt.db
         try:
@@ -192,7 +203,7 @@ def create_service_app(spec: ServiceSpec, settings: KernelSettings) -> FastAPI:
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
     install_error_handlers(app)
-    install_observability(app, spec.name)
+    install_observability(app, spec.name, registry)
     app.include_router(_health_router())
     for router in spec.routers:
         app.include_router(router)

@@ -1,0 +1,72 @@
+"""At-least-once delivery made exactly-once in effect: duplicates, a consumer killed between
+its database commit and its offset commit, and a relay killed before marking a row sent."""
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from services.kernel.events import Envelope, to_kafka
+from tests.builders import a_task, a_task_published
+from tests.e2e.conftest import Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_an_event_published_twice_is_applied_once(stack: Stack) -> None:
+    stack.start("matching")
+    event = a_task_published()
+    key, value, headers = to_kafka(Envelope.wrap(event, "/test"))
+    producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{stack.broker_port}")
+    await producer.start()
+    try:
+        for _ in range(2):
+            await producer.send_and_wait("catalog.tasks", value=value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+    eventually(lambda: stack.consumed("matching", "duplicate") == 1, what="duplicate seen")
+    assert stack.consumed("matching", "applied") == 1
+    assert stack.query("matching", "SELECT version FROM task_view") == [(2,)]
+    assert stack.query("matching", "SELECT count(*) FROM inbox_message") == [(1,)]
+
+
+def test_a_consumer_killed_after_its_commit_applies_nothing_twice(stack: Stack) -> None:
+    stack.start("catalog")
+    stack.start("matching", TASKFORCE_CRASH_AT="consumer.after_db_commit")
+    manager = stack.client("catalog", "manager")
+    task = manager.post("/v1/tasks", json=a_task()).json()
+    manager.post(f"/v1/tasks/{task['id']}:publish").raise_for_status()
+
+    # Matching applies the event, commits, and dies before committing the Kafka offset.
+    assert stack.wait_exit("matching") != 0
+    assert stack.query("matching", "SELECT id, version FROM task_view") == [
+        (uuid.UUID(task["id"]).hex, 2)]
+
+    stack.start("matching")
+    eventually(lambda: stack.consumed("matching", "duplicate") >= 1,
+               what="the redelivered event is recognised")
+    assert stack.consumed("matching", "applied") == 0
+    assert stack.query("matching", "SELECT count(*) FROM inbox_message") == [(1,)]
+
+
+def test_a_relay_killed_before_marking_sent_resends_and_the_consumer_ignores_it(
+        stack: Stack) -> None:
+    stack.start("matching")
+    stack.start("catalog", TASKFORCE_CRASH_AT="relay.after_publish")
+    manager = stack.client("catalog", "manager")
+    task = manager.post("/v1/tasks", json=a_task()).json()
+    manager.post(f"/v1/tasks/{task['id']}:publish")
+
+    assert stack.wait_exit("catalog") != 0
+    assert stack.query("catalog", "SELECT count(*) FROM outbox_message WHERE sent_at IS NULL"
+                       ) == [(1,)]
+    eventually(lambda: stack.query("matching", "SELECT count(*) FROM task_view") == [(1,)],
+               what="the first send reaches matching")
+
+    stack.start("catalog")
+    eventually(lambda: stack.query(
+        "catalog", "SELECT count(*) FROM outbox_message WHERE sent_at IS NULL") == [(0,)],
+        what="the row is resent and marked")
+    eventually(lambda: stack.consumed("matching", "duplicate") >= 1, what="duplicate ignored")
+    assert stack.consumed("matching", "applied") == 1
+    assert stack.query("matching", "SELECT count(*) FROM task_view") == [(1,)]
