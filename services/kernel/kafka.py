@@ -17,6 +17,7 @@ from services.kernel.db import Database
 from services.kernel.events import Envelope, MalformedEvent, from_kafka
 from services.kernel.faults import crash_point
 from services.kernel.inbox import already_processed, record_processed
+from services.kernel.retries import bounded, until_it_works
 from services.kernel.settings import KernelSettings
 
 log = logging.getLogger("taskforce.kafka")
@@ -111,66 +112,57 @@ async def handle_record(db: Database, consumer: Consumer, producer: AIOKafkaProd
         log.error("malformed record on %s@%d: %s", record.topic, record.offset, exc)
         await _dead_letter(producer, record, str(exc))
         return "dead_lettered"
-    delay = settings.consumer_retry_backoff_s
-    for attempt in range(1, settings.consumer_max_attempts + 1):
-        try:
-            return await apply_record(db, consumer, envelope, settings.crash_at)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if attempt == settings.consumer_max_attempts:
-                log.error("event %s (%s) failed %d times, dead-lettered: %s", envelope.id,
-                          envelope.type, attempt, exc)
-                await _dead_letter(producer, record, f"{type(exc).__name__}: {exc}")
-                return "dead_lettered"
-            log.warning("event %s failed (attempt %d): %s", envelope.id, attempt, exc)
-            await asyncio.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
+    retrying = bounded(f"event {envelope.id} ({envelope.type})", settings.consumer_max_attempts,
+                       settings.consumer_retry_backoff_s)
+    try:
+        return await retrying(apply_record, db, consumer, envelope, settings.crash_at)
+    except Exception as exc:
+        log.error("event %s (%s) failed %d times, dead-lettered: %s", envelope.id,
+                  envelope.type, settings.consumer_max_attempts, exc)
+        await _dead_letter(producer, record, f"{type(exc).__name__}: {exc}")
+        return "dead_lettered"
+
+
+async def consume(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
+                  settings: KernelSettings, outcomes: Counter | None = None) -> None:
+    """One consumer session, until it fails. The offset is committed only after the database
+    commit, so a crash in between redelivers the record and the inbox discards it."""
+    kafka = AIOKafkaConsumer(
+        *consumer.topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=consumer.name,
+        client_id=f"{settings.service_name}-{consumer.name}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
+        request_timeout_ms=max(settings.kafka_request_timeout_ms,
+                               settings.kafka_session_timeout_ms + 5000),
+    )
+    try:
+        await kafka.start()
+        while True:
+            batches = await kafka.getmany(timeout_ms=500, max_records=200)
+            for tp, records in batches.items():
+                for record in records:
+                    outcome = await handle_record(db, consumer, producer, record, settings)
+                    if outcomes is not None:
+                        outcomes.labels(consumer.name, outcome).inc()
+                await kafka.commit({TopicPartition(tp.topic, tp.partition):
+                                    records[-1].offset + 1})
+    finally:
+        # A consumer that never started has nothing to release.
+        with contextlib.suppress(Exception):
+            await kafka.stop()
 
 
 async def run_consumer(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
                        settings: KernelSettings, outcomes: Counter | None = None) -> None:
-    """Consume forever. The offset is committed only after the database commit, so a crash in
-    between redelivers the record and the inbox discards it. Restarts itself after failures."""
-    backoff = 0.5
-    while True:
-        kafka = AIOKafkaConsumer(
-            *consumer.topics,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            group_id=consumer.name,
-            client_id=f"{settings.service_name}-{consumer.name}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-            session_timeout_ms=settings.kafka_session_timeout_ms,
-            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-            metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
-            request_timeout_ms=max(settings.kafka_request_timeout_ms,
-                                   settings.kafka_session_timeout_ms + 5000),
-        )
-        try:
-            await kafka.start()
-            backoff = 0.5
-            while True:
-                batches = await kafka.getmany(timeout_ms=500, max_records=200)
-                for tp, records in batches.items():
-                    for record in records:
-                        outcome = await handle_record(db, consumer, producer, record, settings)
-                        if outcomes is not None:
-                            outcomes.labels(consumer.name, outcome).inc()
-                    await kafka.commit({TopicPartition(tp.topic, tp.partition):
-                                        records[-1].offset + 1})
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("consumer %s failed, restarting in %.1fs: %s", consumer.name, backoff, exc)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 10.0)
-        finally:
-            # A consumer that never started has nothing to release.
-            with contextlib.suppress(Exception):
-                await kafka.stop()
+    """Consume forever, starting a new session after any failure (a lost broker included)."""
+    await until_it_works(f"consumer {consumer.name}", 10.0)(
+        consume, db, consumer, producer, settings, outcomes)
 
 
 async def watch_broker(admin: AIOKafkaAdminClient, settings: KernelSettings, owned: list[str],

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.kernel.db import OUTBOX_PENDING, Database, KernelBase, UtcDateTime
 from services.kernel.events import Envelope, Event, to_kafka
 from services.kernel.faults import crash_point
+from services.kernel.retries import until_it_works
 
 log = logging.getLogger("taskforce.outbox")
 
@@ -85,25 +86,15 @@ async def relay_once(db: Database, producer, batch_size: int, crash_at: str | No
 async def run_relay(db: Database, producer, *, batch_size: int, poll_interval_s: float,
                     max_backoff_s: float, crash_at: str | None = None) -> None:
     """Relay forever: wake on a local commit or on the poll interval (for writes made by other
-    processes); on a broker or database failure, back off exponentially and try again."""
-    backoff = 0.1
+    processes); on a broker or database failure, back off and try the same rows again."""
+    retrying = until_it_works("outbox relay", max_backoff_s)
     while True:
-        try:
-            db.outbox_written.clear()
-            sent = await relay_once(db, producer, batch_size, crash_at)
-            backoff = 0.1
-            if sent:
-                log.debug("relayed %d events", sent)
-            if sent >= batch_size:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(db.outbox_written.wait(), timeout=poll_interval_s)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, exc)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, max_backoff_s)
+        db.outbox_written.clear()
+        sent = await retrying(relay_once, db, producer, batch_size, crash_at)
+        if sent >= batch_size:
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(db.outbox_written.wait(), timeout=poll_interval_s)
 
 
 async def count_unsent(db: Database) -> int:

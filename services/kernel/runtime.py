@@ -36,6 +36,7 @@ from services.kernel.observability import (
     install_observability,
 )
 from services.kernel.outbox import run_relay
+from services.kernel.retries import until_it_works
 from services.kernel.settings import KernelSettings
 
 log = logging.getLogger("taskforce.runtime")
@@ -92,19 +93,18 @@ class Runtime:
 
 
 async def _start_with_retry(client, what: str) -> None:  # type: ignore[no-untyped-def]
-    delay = 0.2
-    while True:
+    """Start an aiokafka client, however long the broker takes to appear."""
+
+    async def start() -> None:
         try:
             await client.start()
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("%s cannot reach the broker yet (%s); retrying", what, exc)
+        except Exception:
+            # A half-started client holds connections; release them before the next try.
             with contextlib.suppress(Exception):
-                await client.close() if hasattr(client, "close") else await client.stop()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+                await (client.close() if hasattr(client, "close") else client.stop())
+            raise
+
+    await until_it_works(f"{what} start")(start)
 
 
 async def _connect_broker(rt: Runtime) -> None:

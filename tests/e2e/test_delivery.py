@@ -4,7 +4,7 @@ its database commit and its offset commit, and a relay killed before marking a r
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.kernel.events import Envelope, to_kafka
 from tests.builders import a_task, a_task_published
@@ -70,3 +70,45 @@ def test_a_relay_killed_before_marking_sent_resends_and_the_consumer_ignores_it(
     eventually(lambda: stack.consumed("matching", "duplicate") >= 1, what="duplicate ignored")
     assert stack.consumed("matching", "applied") == 1
     assert stack.query("matching", "SELECT count(*) FROM task_view") == [(1,)]
+
+
+async def test_poison_records_go_to_the_dead_letter_topic_and_the_consumer_moves_on(
+        stack: Stack) -> None:
+    stack.start("matching", TASKFORCE_CONSUMER_MAX_ATTEMPTS="3",
+                TASKFORCE_CONSUMER_RETRY_BACKOFF_S="0.05")
+    good = a_task_published()
+    _, good_value, good_headers = to_kafka(Envelope.wrap(good, "/test"))
+    # A CloudEvent of a known type whose data breaks the contract fails on every attempt.
+    broken = Envelope.wrap(a_task_published(), "/test")
+    broken_key, _, broken_headers = to_kafka(broken)
+    producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{stack.broker_port}")
+    await producer.start()
+    try:
+        await producer.send_and_wait("catalog.tasks", value=b"\xff not an event", key=b"x")
+        await producer.send_and_wait("catalog.tasks", value=b'{"id": "nope"}', key=broken_key,
+                                     headers=broken_headers)
+        await producer.send_and_wait("catalog.tasks", value=good_value,
+                                     key=str(good.id).encode(), headers=good_headers)
+    finally:
+        await producer.stop()
+    # Three keys, three partitions: the outcomes arrive in any order.
+    eventually(lambda: stack.consumed("matching", "dead_lettered") == 2, what="dead letters")
+    eventually(lambda: stack.consumed("matching", "applied") == 1, what="the good event")
+    assert stack.query("matching", "SELECT count(*) FROM task_view") == [(1,)]
+
+    consumer = AIOKafkaConsumer("catalog.tasks.dlq", group_id="dlq-reader",
+                                bootstrap_servers=f"127.0.0.1:{stack.broker_port}",
+                                auto_offset_reset="earliest", fetch_max_wait_ms=20)
+    await consumer.start()
+    try:
+        letters = []
+        while len(letters) < 2:
+            batch = await consumer.getmany(timeout_ms=10_000)
+            assert batch, "dead letters expected"
+            letters += [record for records in batch.values() for record in records]
+    finally:
+        await consumer.stop()
+    errors = sorted(dict(letter.headers)["x-error"].decode()[:40] for letter in letters)
+    assert any("ValidationError" in error for error in errors), errors
+    assert {dict(letter.headers)["x-original-topic"] for letter in letters} == {
+        b"catalog.tasks"}

@@ -1,0 +1,51 @@
+# Taskforce: `make run` starts the embedded marketplace, `make test` runs the whole suite.
+# Everything installs into .venv from uv.lock; uv itself is installed with pip when missing.
+
+PYTHON ?= python3
+UV_VERSION ?= 0.13.9
+VENV := .venv
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := .tools/bin/uv
+endif
+
+.PHONY: install run test test-fast bench lint fmt docs clean
+
+$(UV):
+	@echo "uv not found: installing uv $(UV_VERSION) with pip into .tools/"
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed  ## the virtual environment from the lock file; starts nothing
+
+run: install  ## broker, four services and demo data on 127.0.0.1:8080 (Ctrl-C stops all)
+	$(VENV)/bin/taskforce run
+
+test: install  ## unit, contract, integration (SQLite and PostgreSQL) and end-to-end tests
+	$(VENV)/bin/pytest
+
+test-fast: install  ## everything but the end-to-end tests
+	$(VENV)/bin/pytest -m "not e2e"
+
+bench: install  ## benchmarks; prints a table with the figures and the machine
+	$(VENV)/bin/python -m benchmarks
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy services/kernel services/matching/scoring.py
+
+fmt: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+docs: install  ## regenerate the OpenAPI and AsyncAPI documents under docs/api/
+	$(VENV)/bin/python -m taskforce.apidocs
+
+clean:
+	rm -rf $(VENV) .tools var .pytest_cache .ruff_cache .mypy_cache
