@@ -1,0 +1,5 @@
+"""`python -m taskforce`: the same as the `taskforce` command."""
+
+from taskforce.cli import app
+
+app(prog_name="taskforce")

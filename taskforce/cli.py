@@ -1,0 +1,154 @@
+"""The `taskforce` command: run the embedded stack, mint development tokens, load demo data.
+Every failure is one line on stderr and a non-zero exit, never a traceback."""
+
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from services.kernel.auth import ROLES, mint_local_token
+from services.kernel.settings import KernelSettings
+from taskforce.demo import (
+    MIN_WORKERS,
+    DemoLoadError,
+    TokenSource,
+    load_demo,
+    stack_is_empty,
+)
+from taskforce.stack import StackError, run_stack
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+DEFAULT_KEY_FILE = Path("var/dev-signing.key")
+
+app = typer.Typer(
+    name="taskforce",
+    help="Run and use Taskforce, the internal talent marketplace.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"taskforce: {message}", err=True)
+    raise typer.Exit(code)
+
+
+KeyFile = typer.Option(
+    DEFAULT_KEY_FILE,
+    "--key-file",
+    envvar="TASKFORCE_AUTH_LOCAL_KEY_FILE",
+    help="The embedded stack's signing key (created by the first use).",
+)
+
+
+@app.command()
+def run(
+    demo: bool = typer.Option(
+        True, "--demo/--no-demo", help="Load demo data when the stack is empty."
+    ),
+    var_dir: Path = typer.Option(
+        Path("var"), "--var-dir", help="Where databases, the signing key and logs live."
+    ),
+    port: int = typer.Option(
+        8080,
+        "--port",
+        min=1,
+        max=65532,
+        help="The gateway's port; the services take the next three.",
+    ),
+    broker_port: int = typer.Option(9092, "--broker-port", min=1, max=65535),
+) -> None:
+    """Start the embedded stack (broker and services) until Ctrl-C."""
+    try:
+        run_stack(var_dir, base_port=port, broker_port=broker_port, demo=demo)
+    except StackError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def token(
+    sub: str = typer.Option(..., "--sub", help="Who the token is for (the `sub` claim)."),
+    role: list[str] = typer.Option(
+        ..., "--role", help=f"Repeatable; one of {', '.join(sorted(ROLES))}."
+    ),
+    worker_id: str | None = typer.Option(None, "--worker-id"),
+    org_unit: str | None = typer.Option(None, "--org-unit"),
+    ttl_hours: float = typer.Option(12.0, "--ttl-hours"),
+    key_file: Path = KeyFile,
+) -> None:
+    """Mint a development token for the embedded stack; prints only the JWT."""
+    unknown = sorted(set(role) - ROLES)
+    if unknown:
+        fail(
+            f"unknown role {', '.join(map(repr, unknown))}; choose from {', '.join(sorted(ROLES))}",
+            code=2,
+        )
+    if ttl_hours <= 0:
+        fail("--ttl-hours must be positive", code=2)
+    try:
+        jwt = mint_local_token(
+            KernelSettings(auth_local_key_file=key_file),
+            sub,
+            list(dict.fromkeys(role)),
+            worker_id=worker_id,
+            org_unit=org_unit,
+            ttl_s=round(ttl_hours * 3600),
+        )
+    except OSError as exc:
+        fail(f"cannot use the signing key {key_file}: {exc.strerror or exc}")
+    typer.echo(jwt)
+
+
+def _minter(key_file: Path) -> TokenSource:
+    """Tokens per role from the embedded stack's key; never a new key the stack does not know."""
+    if not key_file.is_file():
+        fail(
+            f"no token: set TASKFORCE_TOKEN to an admin token, or point --key-file at the "
+            f"stack's signing key ({key_file} does not exist)"
+        )
+    settings = KernelSettings(auth_local_key_file=key_file)
+
+    def mint(sub: str, roles: list[str], org_unit: str | None) -> str:
+        return mint_local_token(settings, sub, roles, org_unit=org_unit, ttl_s=3600)
+
+    return mint
+
+
+@app.command("demo")
+def demo_command(
+    url: str = typer.Option(
+        DEFAULT_URL, "--url", envvar="TASKFORCE_URL", help="The gateway of a running stack."
+    ),
+    workers: int = typer.Option(300, "--workers", min=0),
+    tasks: int = typer.Option(200, "--tasks", min=0),
+    seed: int = typer.Option(7, "--seed"),
+    bearer: str | None = typer.Option(
+        None,
+        "--token",
+        envvar="TASKFORCE_TOKEN",
+        help="An admin token; else tokens are minted per role from --key-file.",
+    ),
+    key_file: Path = KeyFile,
+) -> None:
+    """Load demo skills, workers and published tasks into a running, empty stack."""
+    if workers < MIN_WORKERS:
+        fail(f"--workers must be at least {MIN_WORKERS}: every org unit needs its managers", 2)
+    source = bearer or _minter(key_file)
+    admin_token = source if isinstance(source, str) else source("taskforce-demo", ["admin"], None)
+    try:
+        if not stack_is_empty(url, admin_token):
+            fail(
+                f"the stack at {url} already holds skills; demo data loads only into an empty stack"
+            )
+        data = load_demo(url, source, seed=seed, workers=workers, tasks=tasks)
+    except DemoLoadError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted; the stack holds part of the demo data", code=130)
+    Console().print(
+        f"Loaded {len(data.skills)} skills, {len(data.workers)} workers and "
+        f"{len(data.tasks)} published tasks into {url}.",
+        highlight=False,
+    )
