@@ -76,7 +76,10 @@ def open_database(url: str) -> Database:
     is_sqlite = url.startswith("sqlite")
     kwargs: dict = {"pool_pre_ping": True}
     if is_sqlite:
-        kwargs["connect_args"] = {"timeout": 30}
+        # One connection per SQLite file: writers queue on the pool in asyncio instead of
+        # sleeping in SQLite's busy handler, which backs off in steps of up to 100 ms.
+        kwargs.update(connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
+                      pool_timeout=60)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
         @event.listens_for(engine.sync_engine, "connect")

@@ -61,26 +61,27 @@ def row_envelope(row: sa.Row) -> Envelope:
 
 
 async def relay_once(db: Database, producer, batch_size: int, crash_at: str | None = None) -> int:
-    """Publish one batch of unsent rows in order and mark them sent; returns how many."""
+    """Publish one batch of unsent rows in order and mark them sent; returns how many.
+    No transaction stays open while the broker acknowledges."""
     async with db.sessions() as session:
         rows = await unsent(session, batch_size)
-        if not rows:
-            return 0
-        # Send the whole batch, then wait for every acknowledgement, in position order.
-        futures = []
-        for row in rows:
-            key, value, headers = to_kafka(row_envelope(row))
-            futures.append(await producer.send(row.topic, value=value, key=key, headers=headers))
-        for future in futures:
-            await future
-        crash_point("relay.after_publish", crash_at)
+    if not rows:
+        return 0
+    # Send the whole batch, then wait for every acknowledgement, in position order.
+    futures = []
+    for row in rows:
+        key, value, headers = to_kafka(row_envelope(row))
+        futures.append(await producer.send(row.topic, value=value, key=key, headers=headers))
+    for future in futures:
+        await future
+    crash_point("relay.after_publish", crash_at)
+    async with db.sessions() as session:
         await session.execute(
             outbox_table.update()
             .where(outbox_table.c.position.in_([row.position for row in rows]))
-            .values(sent_at=datetime.now(UTC))
-        )
+            .values(sent_at=datetime.now(UTC)))
         await session.commit()
-        return len(rows)
+    return len(rows)
 
 
 async def run_relay(db: Database, producer, *, batch_size: int, poll_interval_s: float,
