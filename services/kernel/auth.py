@@ -59,14 +59,14 @@ def mint_local_token(settings: KernelSettings, sub: str, roles: list[str],
 class TokenVerifier:
     def __init__(self, settings: KernelSettings) -> None:
         self.settings = settings
+        self._jwks: jwt.PyJWKClient | None = None
+        self._local_key: str | None = None
         if settings.auth_mode == "oidc":
             if not settings.auth_jwks_url:
                 raise ValueError("TASKFORCE_AUTH_JWKS_URL is required when auth_mode is oidc")
             # PyJWKClient caches the key set and refetches it on an unknown key id.
             self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=300)
-            self._local_key = None
         else:
-            self._jwks = None
             self._local_key = load_local_key(settings.auth_local_key_file)
 
     def verify(self, token: str) -> CurrentUser:

@@ -34,7 +34,7 @@ class OutboxMessage(KernelBase):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
-outbox_table = OutboxMessage.__table__
+outbox_table: sa.Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
 def add_event(session: AsyncSession, event: Event, source: str) -> Envelope:
@@ -91,7 +91,7 @@ async def run_relay(db: Database, producer, *, batch_size: int, poll_interval_s:
     retrying = until_it_works("outbox relay", max_backoff_s)
     while True:
         db.outbox_written.clear()
-        sent = await retrying(relay_once, db, producer, batch_size, crash_at)
+        sent: int = await retrying(relay_once, db, producer, batch_size, crash_at)
         if sent >= batch_size:
             continue
         with contextlib.suppress(TimeoutError):
