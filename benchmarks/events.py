@@ -33,19 +33,25 @@ BASE_PORT, BROKER_PORT = 38080, 38092
 
 def _task(i: int) -> dict:
     start = datetime.now(UTC).date() + timedelta(days=7)
-    return {"title": f"bench task {i}", "required_skills": [
-        {"skill_id": "taskforce:python", "min_level": 1 + i % 4}],
-        "hours_per_week": 4, "start_date": start.isoformat(),
-        "end_date": (start + timedelta(days=30)).isoformat()}
+    return {
+        "title": f"bench task {i}",
+        "required_skills": [{"skill_id": "taskforce:python", "min_level": 1 + i % 4}],
+        "hours_per_week": 4,
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=30)).isoformat(),
+    }
 
 
-async def _publish_all(url: str, token: str, count: int, concurrency: int) -> tuple[
-        dict[str, float], list[float]]:
+async def _publish_all(
+    url: str, token: str, count: int, concurrency: int
+) -> tuple[dict[str, float], list[float]]:
     published: dict[str, float] = {}
     latencies: list[float] = []
     gate = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+
         async def one(i: int) -> None:
             async with gate:
                 started = time.perf_counter()
@@ -60,7 +66,7 @@ async def _publish_all(url: str, token: str, count: int, concurrency: int) -> tu
 
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def run(count: int = 1000, concurrency: int = 8) -> list[tuple[str, str]]:
@@ -74,28 +80,34 @@ def run(count: int = 1000, concurrency: int = 8) -> list[tuple[str, str]]:
         wait_broker_ready(BROKER_PORT, 30, processes[0])
         services = {}
         for name in ("catalog", "matching"):
-            env = service_env(name, var, BASE_PORT, BROKER_PORT) | {"TASKFORCE_LOG_LEVEL":
-                                                                     "WARNING"}
+            env = service_env(name, var, BASE_PORT, BROKER_PORT) | {
+                "TASKFORCE_LOG_LEVEL": "WARNING"
+            }
             services[name] = start_service(name, env, log)
             processes.append(services[name])
         for name, process in services.items():
             wait_ready(f"http://127.0.0.1:{BASE_PORT + PORT_OFFSETS[name]}", 60, process)
         time.sleep(3)  # let matching's consumer join its group before the clock starts
         before = {name: rss_mib(p.pid) for name, p in services.items()}
-        token = mint_local_token(KernelSettings(auth_local_key_file=var / "dev-signing.key"),
-                                 "bench", ["manager"])
+        token = mint_local_token(
+            KernelSettings(auth_local_key_file=var / "dev-signing.key"), "bench", ["manager"]
+        )
         started = time.perf_counter()
-        published, latencies = asyncio.run(_publish_all(
-            f"http://127.0.0.1:{BASE_PORT + PORT_OFFSETS['catalog']}", token, count,
-            concurrency))
+        published, latencies = asyncio.run(
+            _publish_all(
+                f"http://127.0.0.1:{BASE_PORT + PORT_OFFSETS['catalog']}", token, count, concurrency
+            )
+        )
         write_s = time.perf_counter() - started
         deadline = time.monotonic() + 120
         synced: dict[str, float] = {}
         while len(synced) < count and time.monotonic() < deadline:
             with closing(sqlite3.connect(var / "matching.db")) as db:
                 rows = db.execute("SELECT id, synced_at FROM task_view").fetchall()
-            synced = {row[0]: datetime.fromisoformat(row[1]).replace(tzinfo=UTC).timestamp()
-                      for row in rows}
+            synced = {
+                row[0]: datetime.fromisoformat(row[1]).replace(tzinfo=UTC).timestamp()
+                for row in rows
+            }
             time.sleep(0.1)
         drained_s = time.perf_counter() - started
         lags = [max(0.0, synced[k] - published[k]) for k in published if k in synced]
@@ -105,14 +117,22 @@ def run(count: int = 1000, concurrency: int = 8) -> list[tuple[str, str]]:
     return [
         ("tasks created and published", f"{count} ({concurrency} in flight)"),
         ("API throughput (create+publish pairs/s)", f"{count / write_s:.0f}"),
-        ("create+publish latency p50 / p95 / p99 (ms)",
-         " / ".join(f"{_percentile(latencies, p) * 1000:.1f}" for p in (50, 95, 99))),
+        (
+            "create+publish latency p50 / p95 / p99 (ms)",
+            " / ".join(f"{_percentile(latencies, p) * 1000:.1f}" for p in (50, 95, 99)),
+        ),
         ("reached matching", f"{len(lags)} of {count}"),
-        ("publish → matching lag p50 / p95 / max (ms)",
-         f"{statistics.median(lags) * 1000:.0f} / {_percentile(lags, 95) * 1000:.0f} / "
-         f"{max(lags) * 1000:.0f}" if lags else "n/a"),
+        (
+            "publish → matching lag p50 / p95 / max (ms)",
+            f"{statistics.median(lags) * 1000:.0f} / {_percentile(lags, 95) * 1000:.0f} / "
+            f"{max(lags) * 1000:.0f}"
+            if lags
+            else "n/a",
+        ),
         ("all events in matching after (s)", f"{drained_s:.1f}"),
         ("RSS catalog before → after (MiB)", f"{before['catalog']:.0f} → {after['catalog']:.0f}"),
-        ("RSS matching before → after (MiB)",
-         f"{before['matching']:.0f} → {after['matching']:.0f}"),
+        (
+            "RSS matching before → after (MiB)",
+            f"{before['matching']:.0f} → {after['matching']:.0f}",
+        ),
     ]

@@ -35,13 +35,22 @@ SCHEMA_REF = "#/components/schemas/{model}"
 CLOUDEVENT_HEADERS = {
     "type": "object",
     "description": "CloudEvents 1.0, Kafka protocol binding, binary content mode.",
-    "required": ["ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_subject",
-                 "content-type"],
+    "required": [
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_specversion",
+        "ce_time",
+        "ce_subject",
+        "content-type",
+    ],
     "properties": {
         "ce_id": {"type": "string", "description": "Unique event id; consumers deduplicate on it."},
         "ce_source": {"type": "string", "examples": ["/taskforce/catalog"]},
-        "ce_type": {"type": "string", "description": "The message name, e.g. "
-                    "taskforce.catalog.task.published.v1"},
+        "ce_type": {
+            "type": "string",
+            "description": "The message name, e.g. taskforce.catalog.task.published.v1",
+        },
         "ce_specversion": {"const": "1.0"},
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_subject": {"type": "string", "description": "The aggregate id (also the Kafka key)."},
@@ -79,35 +88,55 @@ def asyncapi_document() -> dict[str, Any]:
             "contentType": "application/json",
             "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
             "payload": {"$ref": f"#/components/schemas/{name}"},
-            "bindings": {"kafka": {"key": {"type": "string",
-                                           "description": f"the {contract.aggregate} field"}}},
+            "bindings": {
+                "kafka": {
+                    "key": {"type": "string", "description": f"the {contract.aggregate} field"}
+                }
+            },
         }
-        channel = channels.setdefault(contract.topic, {
-            "address": contract.topic, "messages": {},
-            "description": f"Dead letters go to `{contract.topic}.dlq`."})
+        channel = channels.setdefault(
+            contract.topic,
+            {
+                "address": contract.topic,
+                "messages": {},
+                "description": f"Dead letters go to `{contract.topic}.dlq`.",
+            },
+        )
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
     operations: dict[str, Any] = {}
     for spec in SPECS:
         for topic in spec.publishes:
             operations[f"{spec.name}.send.{topic}"] = {
-                "action": "send", "channel": {"$ref": f"#/channels/{topic}"},
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{topic}"},
                 "summary": f"{spec.name} publishes through its outbox",
-                "messages": [{"$ref": f"#/channels/{topic}/messages/{m}"}
-                             for m in channels[topic]["messages"]]}
+                "messages": [
+                    {"$ref": f"#/channels/{topic}/messages/{m}"}
+                    for m in channels[topic]["messages"]
+                ],
+            }
         for consumer in spec.consumers:
             for topic in consumer.topics:
-                handled = [EVENT_TYPES[t].__name__ for t in consumer.handlers
-                           if EVENT_TYPES[t].topic == topic]
+                handled = [
+                    EVENT_TYPES[t].__name__
+                    for t in consumer.handlers
+                    if EVENT_TYPES[t].topic == topic
+                ]
                 operations[f"{spec.name}.receive.{topic}"] = {
-                    "action": "receive", "channel": {"$ref": f"#/channels/{topic}"},
+                    "action": "receive",
+                    "channel": {"$ref": f"#/channels/{topic}"},
                     "summary": f"consumer group `{consumer.name}`",
-                    "messages": [{"$ref": f"#/channels/{topic}/messages/{m}"} for m in handled]}
+                    "messages": [{"$ref": f"#/channels/{topic}/messages/{m}"} for m in handled],
+                }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Taskforce events", "version": VERSION,
-                 "description": "Event-carried state transfer: every event holds the entity's "
-                                "full current state and its version. At-least-once delivery; "
-                                "consumers deduplicate on ce_id and apply only newer versions."},
+        "info": {
+            "title": "Taskforce events",
+            "version": VERSION,
+            "description": "Event-carried state transfer: every event holds the entity's "
+            "full current state and its version. At-least-once delivery; "
+            "consumers deduplicate on ce_id and apply only newer versions.",
+        },
         "defaultContentType": "application/json",
         "channels": dict(sorted(channels.items())),
         "operations": dict(sorted(operations.items())),
@@ -116,9 +145,13 @@ def asyncapi_document() -> dict[str, Any]:
 
 
 def rendered() -> dict[str, str]:
-    return {name: json.dumps(document, indent=2, sort_keys=False) + "\n"
-            for name, document in (("openapi.json", openapi_document()),
-                                   ("asyncapi.json", asyncapi_document()))}
+    return {
+        name: json.dumps(document, indent=2, sort_keys=False) + "\n"
+        for name, document in (
+            ("openapi.json", openapi_document()),
+            ("asyncapi.json", asyncapi_document()),
+        )
+    }
 
 
 def main() -> None:

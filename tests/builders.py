@@ -16,8 +16,9 @@ def a_task(**overrides: Any) -> dict[str, Any]:
         "title": "Build the quarterly dashboard",
         "description": "Turn the finance extract into a dashboard.",
         "org_unit": "Finance",
-        "required_skills": [{"skill_id": "taskforce:python", "min_level": 3, "weight": 1.0,
-                             "required": True}],
+        "required_skills": [
+            {"skill_id": "taskforce:python", "min_level": 3, "weight": 1.0, "required": True}
+        ],
         "hours_per_week": 4,
         "start_date": start.isoformat(),
         "end_date": (start + timedelta(days=28)).isoformat(),
@@ -30,8 +31,12 @@ def a_task(**overrides: Any) -> dict[str, Any]:
 
 
 def a_skill(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": "taskforce:python", "label": "Python",
-                            "alt_labels": ["Python programming"], "skill_type": "skill"}
+    body: dict[str, Any] = {
+        "id": "taskforce:python",
+        "label": "Python",
+        "alt_labels": ["Python programming"],
+        "skill_type": "skill",
+    }
     body.update(overrides)
     return body
 
@@ -52,12 +57,20 @@ def a_worker(**overrides: Any) -> dict[str, Any]:
 
 def a_task_published(**overrides: Any) -> TaskPublished:
     fields: dict[str, Any] = {
-        "id": uuid.uuid4(), "version": 2, "status": "open", "kind": "task",
-        "title": "Build the quarterly dashboard", "org_unit": "Finance", "owner_id": "owner-1",
-        "required_skills": [{"skill_id": "taskforce:python", "min_level": 3, "weight": 1.0,
-                             "required": True}],
-        "hours_per_week": 4, "start_date": date.today(),
-        "end_date": date.today() + timedelta(days=28), "seats": 1,
+        "id": uuid.uuid4(),
+        "version": 2,
+        "status": "open",
+        "kind": "task",
+        "title": "Build the quarterly dashboard",
+        "org_unit": "Finance",
+        "owner_id": "owner-1",
+        "required_skills": [
+            {"skill_id": "taskforce:python", "min_level": 3, "weight": 1.0, "required": True}
+        ],
+        "hours_per_week": 4,
+        "start_date": date.today(),
+        "end_date": date.today() + timedelta(days=28),
+        "seats": 1,
     }
     fields.update(overrides)
     return TaskPublished(**fields)
@@ -65,8 +78,12 @@ def a_task_published(**overrides: Any) -> TaskPublished:
 
 def a_worker_updated(**overrides: Any) -> WorkerUpdated:
     fields: dict[str, Any] = {
-        "id": uuid.uuid4(), "version": 1, "name": "Ada Lovelace", "org_unit": "Engineering",
-        "status": "active", "weekly_hours": 8,
+        "id": uuid.uuid4(),
+        "version": 1,
+        "name": "Ada Lovelace",
+        "org_unit": "Engineering",
+        "status": "active",
+        "weekly_hours": 8,
         "skills": [{"skill_id": "taskforce:python", "level": 4, "source": "self"}],
     }
     fields.update(overrides)

@@ -26,8 +26,9 @@ def token_for(key_file: Path) -> Callable[..., str]:
     settings = KernelSettings(auth_local_key_file=key_file)
 
     def mint(*roles: str, sub: str | None = None, worker_id: str | None = None) -> str:
-        return mint_local_token(settings, sub or f"user-{uuid.uuid4().hex[:8]}", list(roles),
-                                worker_id=worker_id)
+        return mint_local_token(
+            settings, sub or f"user-{uuid.uuid4().hex[:8]}", list(roles), worker_id=worker_id
+        )
 
     return mint
 

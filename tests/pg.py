@@ -64,10 +64,24 @@ def start_postgres() -> PostgresServer:
         shutil.chown(root, as_user)
         os.chmod(root, 0o700)
     server = PostgresServer(bin_dir, data_dir, free_port(), as_user)
-    server._run("initdb", "-D", str(data_dir), "-A", "trust", "-U", "postgres", "--no-sync",
-                "-E", "UTF8")
-    options = (f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-    server._run("pg_ctl", "-D", str(data_dir), "-o", options, "-l", str(root / "pg.log"),
-                "-w", "-t", "60", "start")
+    server._run(
+        "initdb", "-D", str(data_dir), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"
+    )
+    options = (
+        f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    server._run(
+        "pg_ctl",
+        "-D",
+        str(data_dir),
+        "-o",
+        options,
+        "-l",
+        str(root / "pg.log"),
+        "-w",
+        "-t",
+        "60",
+        "start",
+    )
     return server

@@ -19,8 +19,9 @@ Manager = Annotated[CurrentUser, Depends(require_roles("manager", "admin", "serv
 
 
 @router.post("/tasks", status_code=201, response_model=TaskRead, summary="Create a draft task")
-async def create_task(data: TaskCreate, session: Session, user: Manager, request: Request,
-                      response: Response) -> TaskRead:
+async def create_task(
+    data: TaskCreate, session: Session, user: Manager, request: Request, response: Response
+) -> TaskRead:
     task = await service.create_task(session, data, user)
     response.headers["Location"] = f"/v1/tasks/{task.id}"
     response.headers["ETag"] = f'"{task.version}"'
@@ -28,35 +29,41 @@ async def create_task(data: TaskCreate, session: Session, user: Manager, request
 
 
 @router.get("/tasks", response_model=Page[TaskRead], summary="List tasks")
-async def list_tasks(session: Session, _: User, status: TaskStatus | None = None,
-                     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-                     cursor: Annotated[str | None, Query(max_length=500)] = None,
-                     ) -> Page[TaskRead]:
-    tasks, next_cursor = await service.list_tasks(session, status=status, limit=limit,
-                                                   cursor=cursor)
+async def list_tasks(
+    session: Session,
+    _: User,
+    status: TaskStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Page[TaskRead]:
+    tasks, next_cursor = await service.list_tasks(
+        session, status=status, limit=limit, cursor=cursor
+    )
     return Page[TaskRead](items=[TaskRead.of(t) for t in tasks], next_cursor=next_cursor)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskRead, summary="Read a task")
-async def get_task(task_id: uuid.UUID, session: Session, _: User,
-                   response: Response) -> TaskRead:
+async def get_task(task_id: uuid.UUID, session: Session, _: User, response: Response) -> TaskRead:
     task = await service.get_task(session, task_id)
     response.headers["ETag"] = f'"{task.version}"'
     return TaskRead.of(task)
 
 
-@router.post("/tasks/{task_id}:publish", response_model=TaskRead,
-             summary="Publish a draft task for staffing")
-async def publish_task(task_id: uuid.UUID, session: Session, user: Manager,
-                       response: Response) -> TaskRead:
+@router.post(
+    "/tasks/{task_id}:publish", response_model=TaskRead, summary="Publish a draft task for staffing"
+)
+async def publish_task(
+    task_id: uuid.UUID, session: Session, user: Manager, response: Response
+) -> TaskRead:
     task = await service.publish_task(session, task_id, user)
     response.headers["ETag"] = f'"{task.version}"'
     return TaskRead.of(task)
 
 
 @router.post("/tasks/{task_id}:cancel", response_model=TaskRead, summary="Cancel a task")
-async def cancel_task(task_id: uuid.UUID, session: Session, user: Manager,
-                      response: Response) -> TaskRead:
+async def cancel_task(
+    task_id: uuid.UUID, session: Session, user: Manager, response: Response
+) -> TaskRead:
     task = await service.cancel_task(session, task_id, user)
     response.headers["ETag"] = f'"{task.version}"'
     return TaskRead.of(task)

@@ -15,7 +15,7 @@ SPEC = ServiceSpec(
     name="catalog",
     title="Taskforce catalog",
     description="Tasks, projects and gigs deconstructed from jobs: their skills, effort, dates, "
-                "seats and lifecycle.",
+    "seats and lifecycle.",
     migrations_dir=Path(__file__).parent / "migrations",
     routers=[api.router],
     publishes=[TASKS_TOPIC],

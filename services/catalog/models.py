@@ -56,10 +56,8 @@ class Task(Base):
     learning_seats: Mapped[int] = mapped_column(default=0)
     remote: Mapped[bool] = mapped_column(default=True)
     location: Mapped[str | None] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime,
-                                                 default=lambda: datetime.now(UTC))
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime,
-                                                 default=lambda: datetime.now(UTC))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
 
     def state(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in TaskState.model_fields}
@@ -75,8 +73,9 @@ class Task(Base):
 
     def publish(self) -> TaskPublished:
         if self.status != "draft":
-            raise TaskNotPublishable(f"A task in status '{self.status}' cannot be published; "
-                                     "only a draft can.")
+            raise TaskNotPublishable(
+                f"A task in status '{self.status}' cannot be published; only a draft can."
+            )
         self.status = "open"
         self._changed()
         return TaskPublished(**self.state())

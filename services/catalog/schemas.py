@@ -16,8 +16,9 @@ class TaskCreate(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
     org_unit: str | None = Field(default=None, max_length=100)
-    owner_id: str | None = Field(default=None, max_length=200,
-                                 description="Only admins and services may set another owner.")
+    owner_id: str | None = Field(
+        default=None, max_length=200, description="Only admins and services may set another owner."
+    )
     required_skills: list[RequiredSkill] = Field(min_length=1, max_length=50)
     hours_per_week: float = Field(gt=0, le=60)
     effort_hours: float | None = Field(default=None, gt=0, le=10_000)

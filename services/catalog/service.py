@@ -17,9 +17,13 @@ SOURCE = "/taskforce/catalog"
 
 async def create_task(session: AsyncSession, data: TaskCreate, user: CurrentUser) -> Task:
     owner = data.owner_id if data.owner_id and user.has_any("admin", "service") else user.sub
-    task = Task(**data.model_dump(exclude={"owner_id", "required_skills"}),
-                required_skills=[skill.model_dump() for skill in data.required_skills],
-                owner_id=owner, status="draft", version=1)
+    task = Task(
+        **data.model_dump(exclude={"owner_id", "required_skills"}),
+        required_skills=[skill.model_dump() for skill in data.required_skills],
+        owner_id=owner,
+        status="draft",
+        version=1,
+    )
     session.add(task)
     await session.commit()
     return task
@@ -32,13 +36,15 @@ async def get_task(session: AsyncSession, task_id: uuid.UUID) -> Task:
     return task
 
 
-async def list_tasks(session: AsyncSession, *, status: str | None, limit: int,
-                     cursor: str | None) -> tuple[list[Task], str | None]:
+async def list_tasks(
+    session: AsyncSession, *, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[Task], str | None]:
     query = sa.select(Task)
     if status:
         query = query.where(Task.status == status)
-    return await paginate(session, query, [Task.created_at, Task.id],
-                          [parse_datetime, uuid.UUID], limit, cursor)
+    return await paginate(
+        session, query, [Task.created_at, Task.id], [parse_datetime, uuid.UUID], limit, cursor
+    )
 
 
 async def publish_task(session: AsyncSession, task_id: uuid.UUID, user: CurrentUser) -> Task:
@@ -62,8 +68,9 @@ async def cancel_task(session: AsyncSession, task_id: uuid.UUID, user: CurrentUs
 async def snapshot_tasks(session: AsyncSession) -> int:
     """Stage the current state of every announced task, for consumers to rebuild from."""
     count = 0
-    for task in await session.scalars(sa.select(Task).where(Task.status != "draft")
-                                      .order_by(Task.created_at)):
+    for task in await session.scalars(
+        sa.select(Task).where(Task.status != "draft").order_by(Task.created_at)
+    ):
         event = task.current_event()
         if event is not None:
             add_event(session, event, SOURCE)

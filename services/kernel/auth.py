@@ -39,16 +39,27 @@ def load_local_key(path: Path, create: bool = True) -> str:
     return path.read_text().strip()
 
 
-def mint_local_token(settings: KernelSettings, sub: str, roles: list[str],
-                     worker_id: str | None = None, org_unit: str | None = None,
-                     ttl_s: int = 12 * 3600) -> str:
+def mint_local_token(
+    settings: KernelSettings,
+    sub: str,
+    roles: list[str],
+    worker_id: str | None = None,
+    org_unit: str | None = None,
+    ttl_s: int = 12 * 3600,
+) -> str:
     unknown = set(roles) - ROLES
     if unknown:
         raise ValueError(f"unknown role(s): {', '.join(sorted(unknown))}")
     now = int(time.time())
-    claims: dict = {"sub": sub, "roles": roles, "iss": settings.auth_issuer,
-                    "aud": settings.auth_audience, "iat": now, "exp": now + ttl_s,
-                    "jti": str(uuid.uuid4())}
+    claims: dict = {
+        "sub": sub,
+        "roles": roles,
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "iat": now,
+        "exp": now + ttl_s,
+        "jti": str(uuid.uuid4()),
+    }
     if worker_id:
         claims["worker_id"] = worker_id
     if org_unit:
@@ -76,18 +87,26 @@ class TokenVerifier:
                 algorithms = ["RS256", "ES256"]
             else:
                 key, algorithms = self._local_key, ["HS256"]
-            claims = jwt.decode(token, key, algorithms=algorithms,
-                                audience=self.settings.auth_audience,
-                                issuer=self.settings.auth_issuer,
-                                leeway=self.settings.auth_leeway_s,
-                                options={"require": ["exp", "sub", "iss", "aud"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.settings.auth_audience,
+                issuer=self.settings.auth_issuer,
+                leeway=self.settings.auth_leeway_s,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"Invalid token: {exc}") from exc
         roles = claims.get("roles") or []
         if not isinstance(roles, list):
             raise Unauthorized("Invalid token: roles must be a list")
-        return CurrentUser(sub=str(claims["sub"]), roles=frozenset(map(str, roles)) & ROLES,
-                           worker_id=claims.get("worker_id"), org_unit=claims.get("org_unit"))
+        return CurrentUser(
+            sub=str(claims["sub"]),
+            roles=frozenset(map(str, roles)) & ROLES,
+            worker_id=claims.get("worker_id"),
+            org_unit=claims.get("org_unit"),
+        )
 
 
 def bearer_token(request: Request) -> str:

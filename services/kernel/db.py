@@ -47,6 +47,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 class KernelBase(DeclarativeBase):
     metadata = kernel_metadata
 
+
 OUTBOX_PENDING = "outbox_pending"
 
 
@@ -78,10 +79,10 @@ def open_database(url: str) -> Database:
     if is_sqlite:
         # One connection per SQLite file: writers queue on the pool in asyncio instead of
         # sleeping in SQLite's busy handler, which backs off in steps of up to 100 ms.
-        kwargs.update(connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
-                      pool_timeout=60)
+        kwargs.update(connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
+
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             cursor = dbapi_conn.cursor()
@@ -93,8 +94,10 @@ def open_database(url: str) -> Database:
     class _Session(Session):
         """A session class of this database only, so its commit hook wakes this relay."""
 
-    db = Database(engine=engine, sessions=async_sessionmaker(
-        engine, expire_on_commit=False, sync_session_class=_Session))
+    db = Database(
+        engine=engine,
+        sessions=async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_Session),
+    )
 
     @event.listens_for(_Session, "after_commit")
     def _wake_relay(session: Session) -> None:
@@ -130,8 +133,11 @@ def run_alembic_env(target_metadata: MetaData | None = None) -> None:
     assert url, "sqlalchemy.url is not set"
 
     def do_run(connection) -> None:  # type: ignore[no-untyped-def]
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
         with context.begin_transaction():
             context.run_migrations()
 
@@ -152,8 +158,12 @@ def create_kernel_tables() -> None:
 
     op.create_table(
         "outbox_message",
-        sa.Column("position", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                  primary_key=True, autoincrement=True),
+        sa.Column(
+            "position",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("event_id", sa.String(36), nullable=False, unique=True),
         sa.Column("topic", sa.String(200), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),

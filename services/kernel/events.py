@@ -38,8 +38,14 @@ class Envelope:
 
     @classmethod
     def wrap(cls, event: Event, source: str) -> "Envelope":
-        return cls(id=str(uuid.uuid4()), type=event.type, source=source, subject=event.key(),
-                   time=datetime.now(UTC), data=event.model_dump(mode="json"))
+        return cls(
+            id=str(uuid.uuid4()),
+            type=event.type,
+            source=source,
+            subject=event.key(),
+            time=datetime.now(UTC),
+            data=event.model_dump(mode="json"),
+        )
 
 
 class MalformedEvent(ValueError):
@@ -49,20 +55,30 @@ class MalformedEvent(ValueError):
 def to_kafka(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """Key, value and headers of the Kafka record for an envelope (binary content mode)."""
     ce = CloudEvent(
-        attributes={"id": envelope.id, "type": envelope.type, "source": envelope.source,
-                    "subject": envelope.subject, "time": envelope.time,
-                    "datacontenttype": "application/json", "partitionkey": envelope.subject},
+        attributes={
+            "id": envelope.id,
+            "type": envelope.type,
+            "source": envelope.source,
+            "subject": envelope.subject,
+            "time": envelope.time,
+            "datacontenttype": "application/json",
+            "partitionkey": envelope.subject,
+        },
         data=envelope.data,
     )
     message = ce_kafka.to_binary_event(ce)
-    headers = [(name, value) for name, value in message.headers.items()
-               if name != "ce_partitionkey"]
+    headers = [
+        (name, value) for name, value in message.headers.items() if name != "ce_partitionkey"
+    ]
     key = message.key if isinstance(message.key, bytes) else str(message.key).encode()
     return key, message.value, headers
 
 
-def from_kafka(key: bytes | None, value: bytes | None,
-               headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]) -> Envelope:
+def from_kafka(
+    key: bytes | None,
+    value: bytes | None,
+    headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...],
+) -> Envelope:
     try:
         message = ce_kafka.KafkaMessage(headers=dict(headers), key=key, value=value or b"")
         ce = ce_kafka.from_binary_event(message)
@@ -70,8 +86,14 @@ def from_kafka(key: bytes | None, value: bytes | None,
         time = ce.get_time()
         if not isinstance(data, dict) or time is None or not ce.get_subject():
             raise MalformedEvent("event data must be a JSON object with time and subject")
-        return Envelope(id=ce.get_id(), type=ce.get_type(), source=ce.get_source(),
-                        subject=str(ce.get_subject()), time=time, data=data)
+        return Envelope(
+            id=ce.get_id(),
+            type=ce.get_type(),
+            source=ce.get_source(),
+            subject=str(ce.get_subject()),
+            time=time,
+            data=data,
+        )
     except MalformedEvent:
         raise
     except Exception as exc:

@@ -24,5 +24,11 @@ async def already_processed(session: AsyncSession, consumer: str, event_id: str)
 
 
 def record_processed(session: AsyncSession, consumer: str, event_id: str, event_type: str) -> None:
-    session.add(InboxMessage(consumer=consumer, event_id=event_id, event_type=event_type,
-                             processed_at=datetime.now(UTC)))
+    session.add(
+        InboxMessage(
+            consumer=consumer,
+            event_id=event_id,
+            event_type=event_type,
+            processed_at=datetime.now(UTC),
+        )
+    )

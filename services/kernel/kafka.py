@@ -46,21 +46,27 @@ def new_producer(settings: KernelSettings) -> AIOKafkaProducer:
 
 
 def new_admin(settings: KernelSettings) -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                               client_id=f"{settings.service_name}-admin",
-                               request_timeout_ms=settings.kafka_request_timeout_ms)
+    return AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-admin",
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+    )
 
 
-async def ensure_topics(admin: AIOKafkaAdminClient, settings: KernelSettings,
-                        topics: Iterable[str]) -> list[str]:
+async def ensure_topics(
+    admin: AIOKafkaAdminClient, settings: KernelSettings, topics: Iterable[str]
+) -> list[str]:
     """Create the missing topics; returns the ones this call created."""
     existing = set(await admin.list_topics())
     missing = sorted(set(topics) - existing)
     if missing:
         with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics([
-                NewTopic(name, settings.kafka_partitions, settings.kafka_replication_factor)
-                for name in missing])
+            await admin.create_topics(
+                [
+                    NewTopic(name, settings.kafka_partitions, settings.kafka_replication_factor)
+                    for name in missing
+                ]
+            )
     return missing
 
 
@@ -73,8 +79,9 @@ class Consumer:
     handlers: dict[str, Handler]
 
 
-async def apply_record(db: Database, consumer: Consumer, envelope: Envelope,
-                       crash_at: str | None = None) -> str:
+async def apply_record(
+    db: Database, consumer: Consumer, envelope: Envelope, crash_at: str | None = None
+) -> str:
     """Apply one event once: the effect and the inbox row commit together. Returns the
     outcome: `applied`, `duplicate` (seen before) or `ignored` (a type it does not handle)."""
     handler = consumer.handlers.get(envelope.type)
@@ -98,12 +105,18 @@ async def _dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, error
         ("x-original-partition", str(record.partition).encode()),
         ("x-original-offset", str(record.offset).encode()),
     ]
-    await producer.send_and_wait(dlq_topic(record.topic), value=record.value, key=record.key,
-                                 headers=headers)
+    await producer.send_and_wait(
+        dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
+    )
 
 
-async def handle_record(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
-                        record: ConsumerRecord, settings: KernelSettings) -> str:
+async def handle_record(
+    db: Database,
+    consumer: Consumer,
+    producer: AIOKafkaProducer,
+    record: ConsumerRecord,
+    settings: KernelSettings,
+) -> str:
     """Apply a record with bounded retries; a record that still fails goes to `<topic>.dlq`.
     Returns the outcome, `dead_lettered` included."""
     try:
@@ -112,19 +125,32 @@ async def handle_record(db: Database, consumer: Consumer, producer: AIOKafkaProd
         log.error("malformed record on %s@%d: %s", record.topic, record.offset, exc)
         await _dead_letter(producer, record, str(exc))
         return "dead_lettered"
-    retrying = bounded(f"event {envelope.id} ({envelope.type})", settings.consumer_max_attempts,
-                       settings.consumer_retry_backoff_s)
+    retrying = bounded(
+        f"event {envelope.id} ({envelope.type})",
+        settings.consumer_max_attempts,
+        settings.consumer_retry_backoff_s,
+    )
     try:
         return await retrying(apply_record, db, consumer, envelope, settings.crash_at)
     except Exception as exc:
-        log.error("event %s (%s) failed %d times, dead-lettered: %s", envelope.id,
-                  envelope.type, settings.consumer_max_attempts, exc)
+        log.error(
+            "event %s (%s) failed %d times, dead-lettered: %s",
+            envelope.id,
+            envelope.type,
+            settings.consumer_max_attempts,
+            exc,
+        )
         await _dead_letter(producer, record, f"{type(exc).__name__}: {exc}")
         return "dead_lettered"
 
 
-async def consume(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
-                  settings: KernelSettings, outcomes: Counter | None = None) -> None:
+async def consume(
+    db: Database,
+    consumer: Consumer,
+    producer: AIOKafkaProducer,
+    settings: KernelSettings,
+    outcomes: Counter | None = None,
+) -> None:
     """One consumer session, until it fails. The offset is committed only after the database
     commit, so a crash in between redelivers the record and the inbox discards it."""
     kafka = AIOKafkaConsumer(
@@ -138,8 +164,9 @@ async def consume(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
-        request_timeout_ms=max(settings.kafka_request_timeout_ms,
-                               settings.kafka_session_timeout_ms + 5000),
+        request_timeout_ms=max(
+            settings.kafka_request_timeout_ms, settings.kafka_session_timeout_ms + 5000
+        ),
     )
     try:
         await kafka.start()
@@ -150,24 +177,33 @@ async def consume(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
                     outcome = await handle_record(db, consumer, producer, record, settings)
                     if outcomes is not None:
                         outcomes.labels(consumer.name, outcome).inc()
-                await kafka.commit({TopicPartition(tp.topic, tp.partition):
-                                    records[-1].offset + 1})
+                await kafka.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
     finally:
         # A consumer that never started has nothing to release.
         with contextlib.suppress(Exception):
             await kafka.stop()
 
 
-async def run_consumer(db: Database, consumer: Consumer, producer: AIOKafkaProducer,
-                       settings: KernelSettings, outcomes: Counter | None = None) -> None:
+async def run_consumer(
+    db: Database,
+    consumer: Consumer,
+    producer: AIOKafkaProducer,
+    settings: KernelSettings,
+    outcomes: Counter | None = None,
+) -> None:
     """Consume forever, starting a new session after any failure (a lost broker included)."""
     await until_it_works(f"consumer {consumer.name}", 10.0)(
-        consume, db, consumer, producer, settings, outcomes)
+        consume, db, consumer, producer, settings, outcomes
+    )
 
 
-async def watch_broker(admin: AIOKafkaAdminClient, settings: KernelSettings, owned: list[str],
-                       on_broker_reset: Callable[[], Awaitable[int]],
-                       ready: asyncio.Event) -> None:
+async def watch_broker(
+    admin: AIOKafkaAdminClient,
+    settings: KernelSettings,
+    owned: list[str],
+    on_broker_reset: Callable[[], Awaitable[int]],
+    ready: asyncio.Event,
+) -> None:
     """Create this service's topics, and re-create them when the broker has lost its state.
 
     The embedded broker keeps everything in memory and any client may auto-create a topic, so

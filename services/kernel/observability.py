@@ -18,10 +18,12 @@ from prometheus_client import (
 )
 from pythonjsonlogger.json import JsonFormatter
 
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id",
-                                                                          default=None)
-traceparent_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("traceparent",
-                                                                           default=None)
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+traceparent_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "traceparent", default=None
+)
 TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 
@@ -42,12 +44,17 @@ class _ContextFilter(logging.Filter):
 def configure_logging(service: str, level: str = "INFO", json_lines: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
-        handler.setFormatter(JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s "
-            "%(trace_id)s", rename_fields={"asctime": "time", "levelname": "level"}))
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s "
+                "%(trace_id)s",
+                rename_fields={"asctime": "time", "levelname": "level"},
+            )
+        )
     else:
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s [%(service)s] %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s [%(service)s] %(name)s: %(message)s")
+        )
     handler.addFilter(_ContextFilter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -57,16 +64,28 @@ def configure_logging(service: str, level: str = "INFO", json_lines: bool = True
 
 
 def events_consumed_counter(registry: CollectorRegistry) -> Counter:
-    return Counter("events_consumed_total", "Events read by a consumer, by outcome",
-                   ["consumer", "outcome"], registry=registry)
+    return Counter(
+        "events_consumed_total",
+        "Events read by a consumer, by outcome",
+        ["consumer", "outcome"],
+        registry=registry,
+    )
 
 
 def install_observability(app: FastAPI, service: str, registry: CollectorRegistry) -> None:
     """Request ids, trace context, access metrics and the `/metrics` route."""
-    requests = Counter("http_requests_total", "HTTP requests", ["service", "method", "route",
-                                                                "status"], registry=registry)
-    latency = Histogram("http_request_duration_seconds", "HTTP request latency",
-                        ["service", "method", "route"], registry=registry)
+    requests = Counter(
+        "http_requests_total",
+        "HTTP requests",
+        ["service", "method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "http_request_duration_seconds",
+        "HTTP request latency",
+        ["service", "method", "route"],
+        registry=registry,
+    )
 
     @app.middleware("http")
     async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]

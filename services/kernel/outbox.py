@@ -18,12 +18,14 @@ from services.kernel.retries import until_it_works
 
 log = logging.getLogger("taskforce.outbox")
 
+
 class OutboxMessage(KernelBase):
     __tablename__ = "outbox_message"
     __table_args__ = (sa.Index("ix_outbox_message_unsent", "sent_at", "position"),)
 
     position: Mapped[int] = mapped_column(
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True)
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     event_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
     topic: Mapped[str] = mapped_column(sa.String(200))
     key: Mapped[str] = mapped_column(sa.String(200))
@@ -41,23 +43,39 @@ def add_event(session: AsyncSession, event: Event, source: str) -> Envelope:
     """Stage an event in the caller's transaction; it is published only if that commits."""
     envelope = Envelope.wrap(event, source)
     session.info[OUTBOX_PENDING] = True
-    session.add(OutboxMessage(
-        event_id=envelope.id, topic=event.topic, key=envelope.subject, event_type=envelope.type,
-        source=source, occurred_at=envelope.time, payload=envelope.data))
+    session.add(
+        OutboxMessage(
+            event_id=envelope.id,
+            topic=event.topic,
+            key=envelope.subject,
+            event_type=envelope.type,
+            source=source,
+            occurred_at=envelope.time,
+            payload=envelope.data,
+        )
+    )
     return envelope
 
 
 async def unsent(session: AsyncSession, limit: int) -> Sequence[sa.Row]:
     result = await session.execute(
-        sa.select(outbox_table).where(outbox_table.c.sent_at.is_(None))
-        .order_by(outbox_table.c.position).limit(limit)
+        sa.select(outbox_table)
+        .where(outbox_table.c.sent_at.is_(None))
+        .order_by(outbox_table.c.position)
+        .limit(limit)
     )
     return result.all()
 
 
 def row_envelope(row: sa.Row) -> Envelope:
-    return Envelope(id=row.event_id, type=row.event_type, source=row.source, subject=row.key,
-                    time=row.occurred_at, data=row.payload)
+    return Envelope(
+        id=row.event_id,
+        type=row.event_type,
+        source=row.source,
+        subject=row.key,
+        time=row.occurred_at,
+        data=row.payload,
+    )
 
 
 async def relay_once(db: Database, producer, batch_size: int, crash_at: str | None = None) -> int:
@@ -79,13 +97,21 @@ async def relay_once(db: Database, producer, batch_size: int, crash_at: str | No
         await session.execute(
             outbox_table.update()
             .where(outbox_table.c.position.in_([row.position for row in rows]))
-            .values(sent_at=datetime.now(UTC)))
+            .values(sent_at=datetime.now(UTC))
+        )
         await session.commit()
     return len(rows)
 
 
-async def run_relay(db: Database, producer, *, batch_size: int, poll_interval_s: float,
-                    max_backoff_s: float, crash_at: str | None = None) -> None:
+async def run_relay(
+    db: Database,
+    producer,
+    *,
+    batch_size: int,
+    poll_interval_s: float,
+    max_backoff_s: float,
+    crash_at: str | None = None,
+) -> None:
     """Relay forever: wake on a local commit or on the poll interval (for writes made by other
     processes); on a broker or database failure, back off and try the same rows again."""
     retrying = until_it_works("outbox relay", max_backoff_s)
@@ -101,6 +127,8 @@ async def run_relay(db: Database, producer, *, batch_size: int, poll_interval_s:
 async def count_unsent(db: Database) -> int:
     async with db.sessions() as session:
         result = await session.execute(
-            sa.select(sa.func.count()).select_from(outbox_table)
-            .where(outbox_table.c.sent_at.is_(None)))
+            sa.select(sa.func.count())
+            .select_from(outbox_table)
+            .where(outbox_table.c.sent_at.is_(None))
+        )
         return int(result.scalar_one())

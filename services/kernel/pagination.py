@@ -25,8 +25,10 @@ class Page(BaseModel, Generic[T]):
 
 
 def _bad_cursor(reason: str) -> InvalidInput:
-    return InvalidInput("The cursor is not valid; start again without one.",
-                        errors=[{"loc": ["query", "cursor"], "msg": reason, "type": "cursor"}])
+    return InvalidInput(
+        "The cursor is not valid; start again without one.",
+        errors=[{"loc": ["query", "cursor"], "msg": reason, "type": "cursor"}],
+    )
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -49,9 +51,14 @@ def decode_cursor(cursor: str, parsers: Sequence[Callable[[str], Any]]) -> list[
         raise _bad_cursor("cursor of another list") from exc
 
 
-async def paginate(session: AsyncSession, query: sa.Select, order: Sequence[InstrumentedAttribute],
-                   parsers: Sequence[Callable[[str], Any]], limit: int,
-                   cursor: str | None) -> tuple[list[Any], str | None]:
+async def paginate(
+    session: AsyncSession,
+    query: sa.Select,
+    order: Sequence[InstrumentedAttribute],
+    parsers: Sequence[Callable[[str], Any]],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
     """One page of `query` in `order` (unique together), after the cursor's position."""
     query = query.order_by(*order).limit(limit + 1)
     if cursor:

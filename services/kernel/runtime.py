@@ -120,24 +120,52 @@ async def _run_worker_tasks(rt: Runtime) -> None:
     rt.producer = producer
     assert rt.admin is not None
     s = rt.settings
-    rt.tasks.append(asyncio.create_task(watch_broker(
-        rt.admin, s, rt.spec.topics_to_create(), rt.queue_snapshot, rt.broker_ready),
-        name="broker-watch"))
-    rt.tasks.append(asyncio.create_task(run_relay(
-        rt.db, producer, batch_size=s.relay_batch_size, poll_interval_s=s.relay_poll_interval_s,
-        max_backoff_s=s.relay_max_backoff_s, crash_at=s.crash_at), name="outbox-relay"))
+    rt.tasks.append(
+        asyncio.create_task(
+            watch_broker(
+                rt.admin, s, rt.spec.topics_to_create(), rt.queue_snapshot, rt.broker_ready
+            ),
+            name="broker-watch",
+        )
+    )
+    rt.tasks.append(
+        asyncio.create_task(
+            run_relay(
+                rt.db,
+                producer,
+                batch_size=s.relay_batch_size,
+                poll_interval_s=s.relay_poll_interval_s,
+                max_backoff_s=s.relay_max_backoff_s,
+                crash_at=s.crash_at,
+            ),
+            name="outbox-relay",
+        )
+    )
     outcomes = events_consumed_counter(rt.registry)
     for consumer in rt.spec.consumers:
-        rt.tasks.append(asyncio.create_task(run_consumer(rt.db, consumer, producer, s, outcomes),
-                                            name=f"consumer-{consumer.name}"))
+        rt.tasks.append(
+            asyncio.create_task(
+                run_consumer(rt.db, consumer, producer, s, outcomes),
+                name=f"consumer-{consumer.name}",
+            )
+        )
 
 
-async def start_runtime(spec: ServiceSpec, settings: KernelSettings, *, with_worker: bool,
-                        registry: CollectorRegistry | None = None) -> Runtime:
+async def start_runtime(
+    spec: ServiceSpec,
+    settings: KernelSettings,
+    *,
+    with_worker: bool,
+    registry: CollectorRegistry | None = None,
+) -> Runtime:
     if settings.migrate_on_start:
         await migrate_async(spec.migrations_dir, settings.database_url)
-    rt = Runtime(spec=spec, settings=settings, db=open_database(settings.database_url),
-                 registry=registry or CollectorRegistry())
+    rt = Runtime(
+        spec=spec,
+        settings=settings,
+        db=open_database(settings.database_url),
+        registry=registry or CollectorRegistry(),
+    )
     starter = _run_worker_tasks(rt) if with_worker else _connect_broker(rt)
     rt.tasks.append(asyncio.create_task(starter, name="broker-start"))
     return rt
@@ -163,8 +191,11 @@ def _health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="The database and the broker are reachable",
-                responses={503: {"description": "A dependency is unreachable"}})
+    @router.get(
+        "/readyz",
+        summary="The database and the broker are reachable",
+        responses={503: {"description": "A dependency is unreachable"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         rt: Runtime = request.app.state.runtime
         checks = {"database": "ok", "broker": "ok"}
@@ -189,8 +220,9 @@ def create_service_app(spec: ServiceSpec, settings: KernelSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = await start_runtime(spec, settings, with_worker=settings.run_worker_in_api,
-                                 registry=registry)
+        rt = await start_runtime(
+            spec, settings, with_worker=settings.run_worker_in_api, registry=registry
+        )
         app.state.runtime = rt
         app.state.db = rt.db
         try:
@@ -198,8 +230,9 @@ def create_service_app(spec: ServiceSpec, settings: KernelSettings) -> FastAPI:
         finally:
             await stop_runtime(rt)
 
-    app = FastAPI(title=spec.title, description=spec.description, version="0.1.0",
-                  lifespan=lifespan)
+    app = FastAPI(
+        title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
     install_error_handlers(app)
@@ -231,20 +264,36 @@ async def republish(spec: ServiceSpec, settings: KernelSettings) -> int:
         await rt.db.dispose()
 
 
-def main(spec: ServiceSpec, settings_type: type[KernelSettings],
-         app_factory: str, argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m services.{spec.name}",
-                                     description=spec.description)
-    parser.add_argument("command", nargs="?", default="serve",
-                        choices=["serve", "worker", "migrate", "republish"],
-                        help="serve: the API (and, in the embedded mode, the worker); worker: "
-                             "relay and consumers only; migrate: apply migrations; republish: "
-                             "queue a snapshot of every entity for the relay")
+def main(
+    spec: ServiceSpec,
+    settings_type: type[KernelSettings],
+    app_factory: str,
+    argv: list[str] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m services.{spec.name}", description=spec.description
+    )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "worker", "migrate", "republish"],
+        help="serve: the API (and, in the embedded mode, the worker); worker: "
+        "relay and consumers only; migrate: apply migrations; republish: "
+        "queue a snapshot of every entity for the relay",
+    )
     args = parser.parse_args(argv)
     settings = settings_type()
     if args.command == "serve":
-        uvicorn.run(app_factory, factory=True, host=settings.host, port=settings.port,
-                    log_config=None, access_log=False, timeout_graceful_shutdown=10)
+        uvicorn.run(
+            app_factory,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
     elif args.command == "worker":
         asyncio.run(run_worker(spec, settings))
     elif args.command == "migrate":

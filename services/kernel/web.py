@@ -28,11 +28,13 @@ class Problem(BaseModel):
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": text, "content": _PROBLEM}
-    for status, text in [(401, "Missing or invalid bearer token"),
-                         (403, "The token lacks a required role"),
-                         (404, "Not found"),
-                         (409, "The resource's state forbids this"),
-                         (422, "Invalid input, with field errors")]
+    for status, text in [
+        (401, "Missing or invalid bearer token"),
+        (403, "The token lacks a required role"),
+        (404, "Not found"),
+        (409, "The resource's state forbids this"),
+        (422, "Invalid input, with field errors"),
+    ]
 }
 
 

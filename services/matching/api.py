@@ -19,28 +19,46 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=1000)]
 
 
-@router.get("/tasks/{task_id}/candidates", response_model=Page[CandidateRead],
-            summary="Ranked, explained shortlist of workers for an open task")
-async def list_candidates(task_id: uuid.UUID, session: Session, _: Staff,
-                          limit: Limit = DEFAULT_LIMIT,
-                          cursor: Cursor = None) -> Page[CandidateRead]:
+@router.get(
+    "/tasks/{task_id}/candidates",
+    response_model=Page[CandidateRead],
+    summary="Ranked, explained shortlist of workers for an open task",
+)
+async def list_candidates(
+    task_id: uuid.UUID,
+    session: Session,
+    _: Staff,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[CandidateRead]:
     items, next_cursor = await service.list_candidates(session, task_id, limit, cursor)
     return Page[CandidateRead](items=items, next_cursor=next_cursor)
 
 
-@router.get("/tasks/{task_id}/candidates/{worker_id}", response_model=CandidateVerdict,
-            summary="One worker against one task, and the constraint that excludes them")
-async def judge_candidate(task_id: uuid.UUID, worker_id: uuid.UUID, session: Session,
-                          user: User) -> CandidateVerdict:
+@router.get(
+    "/tasks/{task_id}/candidates/{worker_id}",
+    response_model=CandidateVerdict,
+    summary="One worker against one task, and the constraint that excludes them",
+)
+async def judge_candidate(
+    task_id: uuid.UUID, worker_id: uuid.UUID, session: Session, user: User
+) -> CandidateVerdict:
     service.ensure_may_see_worker(worker_id, user)
     return await service.judge_candidate(session, task_id, worker_id)
 
 
-@router.get("/workers/{worker_id}/recommendations", response_model=Page[RecommendationRead],
-            summary="Open work ranked for a worker")
-async def list_recommendations(worker_id: uuid.UUID, session: Session, user: User,
-                               limit: Limit = DEFAULT_LIMIT,
-                               cursor: Cursor = None) -> Page[RecommendationRead]:
+@router.get(
+    "/workers/{worker_id}/recommendations",
+    response_model=Page[RecommendationRead],
+    summary="Open work ranked for a worker",
+)
+async def list_recommendations(
+    worker_id: uuid.UUID,
+    session: Session,
+    user: User,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[RecommendationRead]:
     service.ensure_may_see_worker(worker_id, user)
     items, next_cursor = await service.list_recommendations(session, worker_id, limit, cursor)
     return Page[RecommendationRead](items=items, next_cursor=next_cursor)

@@ -1,7 +1,6 @@
 """Matching's consumers: the explicit table from event type to handler, each an upsert of a
 read model guarded by version."""
 
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.contracts.catalog import TASKS_TOPIC, TaskClosed, TaskPublished, TaskUpdated
@@ -26,8 +25,11 @@ async def on_task_changed(session: AsyncSession, envelope: Envelope) -> None:
     row.version, row.status, row.title = task.version, task.status, task.title
     row.org_unit, row.owner_id = task.org_unit, task.owner_id
     row.required_skills = [skill.model_dump() for skill in task.required_skills]
-    row.hours_per_week, row.seats, row.learning_seats = (task.hours_per_week, task.seats,
-                                                         task.learning_seats)
+    row.hours_per_week, row.seats, row.learning_seats = (
+        task.hours_per_week,
+        task.seats,
+        task.learning_seats,
+    )
     row.start_date, row.end_date = task.start_date, task.end_date
     row.remote, row.location, row.synced_at = task.remote, task.location, now()
     session.add(row)
@@ -40,8 +42,11 @@ async def on_worker_changed(session: AsyncSession, envelope: Envelope) -> None:
         return
     row = row or WorkerView(id=worker.id)
     row.version, row.name, row.org_unit = worker.version, worker.name, worker.org_unit
-    row.status, row.location, row.weekly_hours = (worker.status, worker.location,
-                                                  worker.weekly_hours)
+    row.status, row.location, row.weekly_hours = (
+        worker.status,
+        worker.location,
+        worker.weekly_hours,
+    )
     row.skills = [{"skill_id": s.skill_id, "level": s.level} for s in worker.skills]
     row.aspirations, row.synced_at = list(worker.aspirations), now()
     session.add(row)
@@ -59,13 +64,16 @@ async def on_skill_updated(session: AsyncSession, envelope: Envelope) -> None:
 
 
 CONSUMERS = [
-    Consumer(name="matching", topics=[TASKS_TOPIC, WORKERS_TOPIC, SKILLS_TOPIC], handlers={
-        TaskPublished.type: on_task_changed,
-        TaskUpdated.type: on_task_changed,
-        TaskClosed.type: on_task_changed,
-        WorkerRegistered.type: on_worker_changed,
-        WorkerUpdated.type: on_worker_changed,
-        SkillUpdated.type: on_skill_updated,
-    }),
+    Consumer(
+        name="matching",
+        topics=[TASKS_TOPIC, WORKERS_TOPIC, SKILLS_TOPIC],
+        handlers={
+            TaskPublished.type: on_task_changed,
+            TaskUpdated.type: on_task_changed,
+            TaskClosed.type: on_task_changed,
+            WorkerRegistered.type: on_worker_changed,
+            WorkerUpdated.type: on_worker_changed,
+            SkillUpdated.type: on_skill_updated,
+        },
+    ),
 ]
-

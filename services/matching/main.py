@@ -14,7 +14,7 @@ SPEC = ServiceSpec(
     name="matching",
     title="Taskforce matching",
     description="Read models of open work and active workers, explained shortlists and "
-                "recommendations.",
+    "recommendations.",
     migrations_dir=Path(__file__).parent / "migrations",
     routers=[api.router],
     publishes=[],

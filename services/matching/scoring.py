@@ -25,8 +25,14 @@ class Fit:
     excluded_by: str | None = None
 
 
-def fit(task_skills: list[dict[str, Any]], task_hours_per_week: float, task_owner_id: str,
-        worker_id: str, worker_skills: list[dict[str, Any]], worker_weekly_hours: float) -> Fit:
+def fit(
+    task_skills: list[dict[str, Any]],
+    task_hours_per_week: float,
+    task_owner_id: str,
+    worker_id: str,
+    worker_skills: list[dict[str, Any]],
+    worker_weekly_hours: float,
+) -> Fit:
     levels = {s["skill_id"]: int(s["level"]) for s in worker_skills}
     matched: list[SkillMatch] = []
     gaps: list[SkillMatch] = []
@@ -36,8 +42,9 @@ def fit(task_skills: list[dict[str, Any]], task_hours_per_week: float, task_owne
         weight = float(skill.get("weight", 1.0))
         total_weight += weight
         level = levels.get(skill["skill_id"])
-        match = SkillMatch(skill["skill_id"], int(skill["min_level"]), level,
-                           bool(skill.get("required", True)))
+        match = SkillMatch(
+            skill["skill_id"], int(skill["min_level"]), level, bool(skill.get("required", True))
+        )
         if level is not None and level >= match.min_level:
             matched.append(match)
             earned += weight
@@ -49,10 +56,15 @@ def fit(task_skills: list[dict[str, Any]], task_hours_per_week: float, task_owne
         return Fit(False, score, matched, gaps, "owns the task")
     missing = [gap.skill_id for gap in gaps if gap.required]
     if missing:
-        return Fit(False, score, matched, gaps,
-                   f"lacks must-have skills at level: {', '.join(missing)}")
+        return Fit(
+            False, score, matched, gaps, f"lacks must-have skills at level: {', '.join(missing)}"
+        )
     if worker_weekly_hours < task_hours_per_week:
-        return Fit(False, score, matched, gaps,
-                   f"gives {worker_weekly_hours:g} h/week, the task needs "
-                   f"{task_hours_per_week:g}")
+        return Fit(
+            False,
+            score,
+            matched,
+            gaps,
+            f"gives {worker_weekly_hours:g} h/week, the task needs {task_hours_per_week:g}",
+        )
     return Fit(True, score, matched, gaps)

@@ -33,19 +33,26 @@ async def get_worker_view(session: AsyncSession, worker_id: uuid.UUID) -> Worker
 
 
 def _fit(task: TaskView, worker: WorkerView) -> Fit:
-    return fit(task.required_skills, task.hours_per_week, task.owner_id, str(worker.id),
-               worker.skills, worker.weekly_hours)
+    return fit(
+        task.required_skills,
+        task.hours_per_week,
+        task.owner_id,
+        str(worker.id),
+        worker.skills,
+        worker.weekly_hours,
+    )
 
 
 def _page(ranked: list[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
     start = decode_cursor(cursor, [int])[0] if cursor else 0
-    page = ranked[start:start + limit]
+    page = ranked[start : start + limit]
     more = start + limit < len(ranked)
     return page, encode_cursor([start + limit]) if more else None
 
 
-async def list_candidates(session: AsyncSession, task_id: uuid.UUID, limit: int,
-                          cursor: str | None) -> tuple[list[CandidateRead], str | None]:
+async def list_candidates(
+    session: AsyncSession, task_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[CandidateRead], str | None]:
     task = await get_task_view(session, task_id)
     if task.status != "open":
         return [], None
@@ -57,16 +64,23 @@ async def list_candidates(session: AsyncSession, task_id: uuid.UUID, limit: int,
             continue
         result = _fit(task, worker)
         if result.eligible:
-            ranked.append(CandidateRead(
-                worker_id=worker.id, name=worker.name, org_unit=worker.org_unit,
-                score=result.score, matched=[asdict(m) for m in result.matched],
-                gaps=[asdict(g) for g in result.gaps]))
+            ranked.append(
+                CandidateRead(
+                    worker_id=worker.id,
+                    name=worker.name,
+                    org_unit=worker.org_unit,
+                    score=result.score,
+                    matched=[asdict(m) for m in result.matched],
+                    gaps=[asdict(g) for g in result.gaps],
+                )
+            )
     ranked.sort(key=lambda c: (-c.score, str(c.worker_id)))
     return _page(ranked, limit, cursor)
 
 
-async def judge_candidate(session: AsyncSession, task_id: uuid.UUID,
-                          worker_id: uuid.UUID) -> CandidateVerdict:
+async def judge_candidate(
+    session: AsyncSession, task_id: uuid.UUID, worker_id: uuid.UUID
+) -> CandidateVerdict:
     task = await get_task_view(session, task_id)
     worker = await get_worker_view(session, worker_id)
     result = _fit(task, worker)
@@ -75,10 +89,16 @@ async def judge_candidate(session: AsyncSession, task_id: uuid.UUID,
         excluded_by = f"the task is {task.status}"
     elif worker.status != "active":
         excluded_by = "the worker is not active"
-    return CandidateVerdict(worker_id=worker.id, name=worker.name, org_unit=worker.org_unit,
-                            score=result.score, matched=[asdict(m) for m in result.matched],
-                            gaps=[asdict(g) for g in result.gaps],
-                            eligible=excluded_by is None, excluded_by=excluded_by)
+    return CandidateVerdict(
+        worker_id=worker.id,
+        name=worker.name,
+        org_unit=worker.org_unit,
+        score=result.score,
+        matched=[asdict(m) for m in result.matched],
+        gaps=[asdict(g) for g in result.gaps],
+        eligible=excluded_by is None,
+        excluded_by=excluded_by,
+    )
 
 
 def ensure_may_see_worker(worker_id: uuid.UUID, user: CurrentUser) -> None:
@@ -86,18 +106,26 @@ def ensure_may_see_worker(worker_id: uuid.UUID, user: CurrentUser) -> None:
         raise Forbidden("You may only see your own recommendations.")
 
 
-async def list_recommendations(session: AsyncSession, worker_id: uuid.UUID, limit: int,
-                               cursor: str | None) -> tuple[list[RecommendationRead], str | None]:
+async def list_recommendations(
+    session: AsyncSession, worker_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[RecommendationRead], str | None]:
     worker = await get_worker_view(session, worker_id)
     tasks = await session.scalars(sa.select(TaskView).where(TaskView.status == "open"))
     ranked: list[RecommendationRead] = []
     for task in tasks:
         result = _fit(task, worker)
         if result.eligible:
-            ranked.append(RecommendationRead(
-                task_id=task.id, title=task.title, score=result.score,
-                hours_per_week=task.hours_per_week, start_date=task.start_date,
-                end_date=task.end_date, matched=[asdict(m) for m in result.matched],
-                gaps=[asdict(g) for g in result.gaps]))
+            ranked.append(
+                RecommendationRead(
+                    task_id=task.id,
+                    title=task.title,
+                    score=result.score,
+                    hours_per_week=task.hours_per_week,
+                    start_date=task.start_date,
+                    end_date=task.end_date,
+                    matched=[asdict(m) for m in result.matched],
+                    gaps=[asdict(g) for g in result.gaps],
+                )
+            )
     ranked.sort(key=lambda r: (-r.score, r.start_date, str(r.task_id)))
     return _page(ranked, limit, cursor)

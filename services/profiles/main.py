@@ -15,7 +15,7 @@ SPEC = ServiceSpec(
     name="profiles",
     title="Taskforce profiles",
     description="The skills taxonomy and workers' skill profiles: skills with level and "
-                "provenance, aspirations and the hours people can give.",
+    "provenance, aspirations and the hours people can give.",
     migrations_dir=Path(__file__).parent / "migrations",
     routers=[api.router],
     publishes=[SKILLS_TOPIC, WORKERS_TOPIC],

@@ -63,18 +63,27 @@ class Skill(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
 
     def announced(self) -> SkillUpdated:
-        return SkillUpdated(id=self.id, version=self.version, label=self.label,
-                            alt_labels=self.alt_labels, skill_type=self.skill_type,
-                            source=self.source, broader=self.broader, related=self.related)
+        return SkillUpdated(
+            id=self.id,
+            version=self.version,
+            label=self.label,
+            alt_labels=self.alt_labels,
+            skill_type=self.skill_type,
+            source=self.source,
+            broader=self.broader,
+            related=self.related,
+        )
 
 
 class WorkerSkillRow(Base):
     __tablename__ = "worker_skill"
 
     worker_id: Mapped[uuid.UUID] = mapped_column(
-        sa.Uuid, sa.ForeignKey("worker.id", ondelete="CASCADE"), primary_key=True)
-    skill_id: Mapped[str] = mapped_column(sa.String(300), sa.ForeignKey("skill.id"),
-                                          primary_key=True, index=True)
+        sa.Uuid, sa.ForeignKey("worker.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[str] = mapped_column(
+        sa.String(300), sa.ForeignKey("skill.id"), primary_key=True, index=True
+    )
     level: Mapped[int]
     source: Mapped[str] = mapped_column(sa.String(20))
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -100,14 +109,23 @@ class Worker(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
     skills: Mapped[list[WorkerSkillRow]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by=WorkerSkillRow.skill_id)
+        cascade="all, delete-orphan", lazy="selectin", order_by=WorkerSkillRow.skill_id
+    )
 
     def _state(self) -> dict[str, Any]:
-        fields = {name: getattr(self, name) for name in WorkerState.model_fields
-                  if name != "skills"}
-        fields["skills"] = [WorkerSkill(skill_id=s.skill_id, level=s.level, source=s.source,
-                                        verified_at=s.verified_at, last_used_at=s.last_used_at)
-                            for s in self.skills]
+        fields = {
+            name: getattr(self, name) for name in WorkerState.model_fields if name != "skills"
+        }
+        fields["skills"] = [
+            WorkerSkill(
+                skill_id=s.skill_id,
+                level=s.level,
+                source=s.source,
+                verified_at=s.verified_at,
+                last_used_at=s.last_used_at,
+            )
+            for s in self.skills
+        ]
         return fields
 
     def registered(self) -> WorkerRegistered:
@@ -115,9 +133,16 @@ class Worker(Base):
 
     def replace_skills(self, skills: list[WorkerSkill]) -> WorkerUpdated:
         """The profile's skills become exactly `skills`; the version moves on."""
-        self.skills = [WorkerSkillRow(skill_id=s.skill_id, level=s.level, source=s.source,
-                                      verified_at=s.verified_at, last_used_at=s.last_used_at)
-                       for s in skills]
+        self.skills = [
+            WorkerSkillRow(
+                skill_id=s.skill_id,
+                level=s.level,
+                source=s.source,
+                verified_at=s.verified_at,
+                last_used_at=s.last_used_at,
+            )
+            for s in skills
+        ]
         self.version += 1
         self.updated_at = _now()
         return WorkerUpdated(**self._state())

@@ -19,16 +19,20 @@ def _one_entry_per_skill(skills: list[WorkerSkill]) -> list[WorkerSkill]:
     return skills
 
 
-SkillList = Annotated[list[WorkerSkill], Field(max_length=200),
-                      AfterValidator(_one_entry_per_skill)]
+SkillList = Annotated[
+    list[WorkerSkill], Field(max_length=200), AfterValidator(_one_entry_per_skill)
+]
 
 
 class SkillCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str | None = Field(default=None, max_length=300,
-                           description="A URI such as `taskforce:python` or an ESCO skill URI; "
-                                       "generated from the label when omitted.")
+    id: str | None = Field(
+        default=None,
+        max_length=300,
+        description="A URI such as `taskforce:python` or an ESCO skill URI; "
+        "generated from the label when omitted.",
+    )
     label: str = Field(min_length=1, max_length=300)
     alt_labels: list[str] = Field(default_factory=list, max_length=500)
     skill_type: str | None = Field(default=None, max_length=100)
@@ -63,8 +67,7 @@ class WorkerCreate(BaseModel):
 
     external_id: str | None = Field(default=None, min_length=1, max_length=200)
     name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=320,
-                              pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     org_unit: str | None = Field(default=None, max_length=100)
     manager_id: str | None = Field(default=None, max_length=200)
     location: str | None = Field(default=None, max_length=200)

@@ -38,8 +38,15 @@ async def _ensure_skills_exist(session: AsyncSession, skill_ids: set[str], field
     if missing:
         raise UnknownSkills(
             f"Unknown skill ids: {', '.join(missing[:10])}.",
-            errors=[{"loc": ["body", field], "msg": f"unknown skill id {skill_id}",
-                     "type": "unknown_skill"} for skill_id in missing[:50]])
+            errors=[
+                {
+                    "loc": ["body", field],
+                    "msg": f"unknown skill id {skill_id}",
+                    "type": "unknown_skill",
+                }
+                for skill_id in missing[:50]
+            ],
+        )
 
 
 async def create_skill(session: AsyncSession, data: SkillCreate) -> Skill:
@@ -62,27 +69,37 @@ async def get_skill(session: AsyncSession, skill_id: str) -> Skill:
     return skill
 
 
-async def list_skills(session: AsyncSession, *, q: str | None, limit: int,
-                      cursor: str | None) -> tuple[list[Skill], str | None]:
+async def list_skills(
+    session: AsyncSession, *, q: str | None, limit: int, cursor: str | None
+) -> tuple[list[Skill], str | None]:
     """Skills in label order; `q` matches a label or an alternative label, case-insensitive.
     (Ranked search and normalisation arrive with the taxonomy issue.)"""
     query = sa.select(Skill)
     if q:
         pattern = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(Skill.label).like(pattern),
-                                   sa.func.lower(sa.cast(Skill.alt_labels, sa.String))
-                                   .like(pattern)))
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Skill.label).like(pattern),
+                sa.func.lower(sa.cast(Skill.alt_labels, sa.String)).like(pattern),
+            )
+        )
     return await paginate(session, query, [Skill.label, Skill.id], [str, str], limit, cursor)
 
 
 async def register_worker(session: AsyncSession, data: WorkerCreate) -> Worker:
     if data.external_id and await session.scalar(
-            sa.select(Worker.id).where(Worker.external_id == data.external_id)):
+        sa.select(Worker.id).where(Worker.external_id == data.external_id)
+    ):
         raise WorkerAlreadyExists(f"A worker with external_id {data.external_id} exists.")
     await _ensure_skills_exist(session, {s.skill_id for s in data.skills}, "skills")
     await _ensure_skills_exist(session, set(data.aspirations), "aspirations")
-    worker = Worker(**data.model_dump(exclude={"skills"}), id=uuid.uuid4(), version=0,
-                    status="active", skills=[])
+    worker = Worker(
+        **data.model_dump(exclude={"skills"}),
+        id=uuid.uuid4(),
+        version=0,
+        status="active",
+        skills=[],
+    )
     session.add(worker)
     worker.replace_skills(data.skills)
     add_event(session, worker.registered(), SOURCE)
@@ -105,8 +122,9 @@ def ensure_may_access(worker: Worker, user: CurrentUser) -> None:
         raise Forbidden("You may only change your own profile.")
 
 
-async def replace_worker_skills(session: AsyncSession, worker_id: uuid.UUID,
-                                skills: list[WorkerSkill], user: CurrentUser) -> Worker:
+async def replace_worker_skills(
+    session: AsyncSession, worker_id: uuid.UUID, skills: list[WorkerSkill], user: CurrentUser
+) -> Worker:
     worker = await get_worker(session, worker_id)
     ensure_may_access(worker, user)
     await _ensure_skills_exist(session, {s.skill_id for s in skills}, "skills")
@@ -115,13 +133,15 @@ async def replace_worker_skills(session: AsyncSession, worker_id: uuid.UUID,
     return worker
 
 
-async def list_workers(session: AsyncSession, *, org_unit: str | None, limit: int,
-                       cursor: str | None) -> tuple[list[Worker], str | None]:
+async def list_workers(
+    session: AsyncSession, *, org_unit: str | None, limit: int, cursor: str | None
+) -> tuple[list[Worker], str | None]:
     query = sa.select(Worker)
     if org_unit:
         query = query.where(Worker.org_unit == org_unit)
-    return await paginate(session, query, [Worker.created_at, Worker.id],
-                          [parse_datetime, uuid.UUID], limit, cursor)
+    return await paginate(
+        session, query, [Worker.created_at, Worker.id], [parse_datetime, uuid.UUID], limit, cursor
+    )
 
 
 async def snapshot_profiles(session: AsyncSession) -> int:

@@ -12,8 +12,12 @@ def test_committed_api_documents_are_current() -> None:
 
 def test_every_event_has_a_publisher_and_a_documented_payload() -> None:
     document = asyncapi_document()
-    sent = {ref["$ref"].rsplit("/", 1)[1] for op in document["operations"].values()
-            if op["action"] == "send" for ref in op["messages"]}
+    sent = {
+        ref["$ref"].rsplit("/", 1)[1]
+        for op in document["operations"].values()
+        if op["action"] == "send"
+        for ref in op["messages"]
+    }
     assert sent == set(document["components"]["messages"])
     text = json.dumps(document)
     assert "#/$defs/" not in text  # every reference resolves inside components

@@ -23,9 +23,14 @@ def _examples() -> list:
 
     task = a_task_published().model_dump()
     worker = a_worker_updated().model_dump()
-    return [a_task_published(), TaskUpdated(**task), TaskClosed(**task | {"status": "cancelled"}),
-            WorkerRegistered(**worker), a_worker_updated(),
-            SkillUpdated(id="taskforce:python", version=1, label="Python", source="taskforce")]
+    return [
+        a_task_published(),
+        TaskUpdated(**task),
+        TaskClosed(**task | {"status": "cancelled"}),
+        WorkerRegistered(**worker),
+        a_worker_updated(),
+        SkillUpdated(id="taskforce:python", version=1, label="Python", source="taskforce"),
+    ]
 
 
 @pytest.mark.parametrize("event", _examples(), ids=lambda e: e.type)
@@ -52,4 +57,5 @@ def test_contracts_only_grow() -> None:
             assert field in now.get("properties", {}), f"{name}.{field} was removed"
             assert now["properties"][field] == spec, f"{name}.{field} changed its type"
         assert set(now.get("required", [])) <= set(schema.get("required", [])), (
-            f"{name} requires a new field: old producers would break consumers")
+            f"{name} requires a new field: old producers would break consumers"
+        )

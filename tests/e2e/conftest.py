@@ -100,8 +100,11 @@ class Stack:
         return mint_local_token(settings, sub, list(roles), worker_id=worker_id)
 
     def client(self, name: str, *roles: str, sub: str = "e2e-user") -> httpx.Client:
-        return httpx.Client(base_url=self.url(name), timeout=10,
-                            headers={"Authorization": f"Bearer {self.token(*roles, sub=sub)}"})
+        return httpx.Client(
+            base_url=self.url(name),
+            timeout=10,
+            headers={"Authorization": f"Bearer {self.token(*roles, sub=sub)}"},
+        )
 
     def query(self, name: str, sql: str, *args: Any) -> list[tuple]:
         with contextlib.closing(sqlite3.connect(self.var_dir / f"{name}.db", timeout=10)) as db:

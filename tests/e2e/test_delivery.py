@@ -40,17 +40,21 @@ def test_a_consumer_killed_after_its_commit_applies_nothing_twice(stack: Stack) 
     # Matching applies the event, commits, and dies before committing the Kafka offset.
     assert stack.wait_exit("matching") != 0
     assert stack.query("matching", "SELECT id, version FROM task_view") == [
-        (uuid.UUID(task["id"]).hex, 2)]
+        (uuid.UUID(task["id"]).hex, 2)
+    ]
 
     stack.start("matching")
-    eventually(lambda: stack.consumed("matching", "duplicate") >= 1,
-               what="the redelivered event is recognised")
+    eventually(
+        lambda: stack.consumed("matching", "duplicate") >= 1,
+        what="the redelivered event is recognised",
+    )
     assert stack.consumed("matching", "applied") == 0
     assert stack.query("matching", "SELECT count(*) FROM inbox_message") == [(1,)]
 
 
 def test_a_relay_killed_before_marking_sent_resends_and_the_consumer_ignores_it(
-        stack: Stack) -> None:
+    stack: Stack,
+) -> None:
     stack.start("matching")
     stack.start("catalog", TASKFORCE_CRASH_AT="relay.after_publish")
     manager = stack.client("catalog", "manager")
@@ -58,24 +62,33 @@ def test_a_relay_killed_before_marking_sent_resends_and_the_consumer_ignores_it(
     manager.post(f"/v1/tasks/{task['id']}:publish")
 
     assert stack.wait_exit("catalog") != 0
-    assert stack.query("catalog", "SELECT count(*) FROM outbox_message WHERE sent_at IS NULL"
-                       ) == [(1,)]
-    eventually(lambda: stack.query("matching", "SELECT count(*) FROM task_view") == [(1,)],
-               what="the first send reaches matching")
+    assert stack.query("catalog", "SELECT count(*) FROM outbox_message WHERE sent_at IS NULL") == [
+        (1,)
+    ]
+    eventually(
+        lambda: stack.query("matching", "SELECT count(*) FROM task_view") == [(1,)],
+        what="the first send reaches matching",
+    )
 
     stack.start("catalog")
-    eventually(lambda: stack.query(
-        "catalog", "SELECT count(*) FROM outbox_message WHERE sent_at IS NULL") == [(0,)],
-        what="the row is resent and marked")
+    eventually(
+        lambda: (
+            stack.query("catalog", "SELECT count(*) FROM outbox_message WHERE sent_at IS NULL")
+            == [(0,)]
+        ),
+        what="the row is resent and marked",
+    )
     eventually(lambda: stack.consumed("matching", "duplicate") >= 1, what="duplicate ignored")
     assert stack.consumed("matching", "applied") == 1
     assert stack.query("matching", "SELECT count(*) FROM task_view") == [(1,)]
 
 
 async def test_poison_records_go_to_the_dead_letter_topic_and_the_consumer_moves_on(
-        stack: Stack) -> None:
-    stack.start("matching", TASKFORCE_CONSUMER_MAX_ATTEMPTS="3",
-                TASKFORCE_CONSUMER_RETRY_BACKOFF_S="0.05")
+    stack: Stack,
+) -> None:
+    stack.start(
+        "matching", TASKFORCE_CONSUMER_MAX_ATTEMPTS="3", TASKFORCE_CONSUMER_RETRY_BACKOFF_S="0.05"
+    )
     good = a_task_published()
     _, good_value, good_headers = to_kafka(Envelope.wrap(good, "/test"))
     # A CloudEvent of a known type whose data breaks the contract fails on every attempt.
@@ -85,10 +98,12 @@ async def test_poison_records_go_to_the_dead_letter_topic_and_the_consumer_moves
     await producer.start()
     try:
         await producer.send_and_wait("catalog.tasks", value=b"\xff not an event", key=b"x")
-        await producer.send_and_wait("catalog.tasks", value=b'{"id": "nope"}', key=broken_key,
-                                     headers=broken_headers)
-        await producer.send_and_wait("catalog.tasks", value=good_value,
-                                     key=str(good.id).encode(), headers=good_headers)
+        await producer.send_and_wait(
+            "catalog.tasks", value=b'{"id": "nope"}', key=broken_key, headers=broken_headers
+        )
+        await producer.send_and_wait(
+            "catalog.tasks", value=good_value, key=str(good.id).encode(), headers=good_headers
+        )
     finally:
         await producer.stop()
     # Three keys, three partitions: the outcomes arrive in any order.
@@ -96,9 +111,13 @@ async def test_poison_records_go_to_the_dead_letter_topic_and_the_consumer_moves
     eventually(lambda: stack.consumed("matching", "applied") == 1, what="the good event")
     assert stack.query("matching", "SELECT count(*) FROM task_view") == [(1,)]
 
-    consumer = AIOKafkaConsumer("catalog.tasks.dlq", group_id="dlq-reader",
-                                bootstrap_servers=f"127.0.0.1:{stack.broker_port}",
-                                auto_offset_reset="earliest", fetch_max_wait_ms=20)
+    consumer = AIOKafkaConsumer(
+        "catalog.tasks.dlq",
+        group_id="dlq-reader",
+        bootstrap_servers=f"127.0.0.1:{stack.broker_port}",
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=20,
+    )
     await consumer.start()
     try:
         letters = []
@@ -110,5 +129,4 @@ async def test_poison_records_go_to_the_dead_letter_topic_and_the_consumer_moves
         await consumer.stop()
     errors = sorted(dict(letter.headers)["x-error"].decode()[:40] for letter in letters)
     assert any("ValidationError" in error for error in errors), errors
-    assert {dict(letter.headers)["x-original-topic"] for letter in letters} == {
-        b"catalog.tasks"}
+    assert {dict(letter.headers)["x-original-topic"] for letter in letters} == {b"catalog.tasks"}

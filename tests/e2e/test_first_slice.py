@@ -10,8 +10,7 @@ from tests.e2e.conftest import Stack, eventually
 pytestmark = pytest.mark.e2e
 
 
-def test_a_published_task_and_a_new_worker_reach_matching_through_the_gateway(
-        stack: Stack) -> None:
+def test_a_published_task_and_a_new_worker_reach_matching_through_the_gateway(stack: Stack) -> None:
     for name in ("catalog", "profiles", "matching", "gateway"):
         stack.start(name)
     admin = stack.client("gateway", "admin")
@@ -29,23 +28,33 @@ def test_a_published_task_and_a_new_worker_reach_matching_through_the_gateway(
     assert unknown.headers["content-type"] == "application/problem+json"
 
     assert manager.post(f"/v1/tasks/{task['id']}:publish").status_code == 200
-    shortlist = eventually(lambda: (r := manager.get(candidates)).status_code == 200 and r,
-                           what="matching knows the task")
+    shortlist = eventually(
+        lambda: (r := manager.get(candidates)).status_code == 200 and r,
+        what="matching knows the task",
+    )
     assert [c["worker_id"] for c in shortlist.json()["items"]] == [worker["id"]]
 
     recommendations = f"/v1/workers/{worker['id']}/recommendations"
-    found = eventually(lambda: (r := manager.get(recommendations)).status_code == 200 and r,
-                       what="matching knows the worker")
+    found = eventually(
+        lambda: (r := manager.get(recommendations)).status_code == 200 and r,
+        what="matching knows the worker",
+    )
     assert [r["task_id"] for r in found.json()["items"]] == [task["id"]]
 
 
 def test_the_gateway_answers_503_for_a_service_that_is_down_and_merges_openapi(
-        stack: Stack) -> None:
+    stack: Stack,
+) -> None:
     for name in ("catalog", "profiles", "matching", "gateway"):
         stack.start(name)
     spec = httpx.get(f"{stack.url('gateway')}/openapi.json", timeout=10).json()
-    for path in ("/v1/tasks", "/v1/tasks/{task_id}:publish", "/v1/workers", "/v1/skills",
-                 "/v1/tasks/{task_id}/candidates"):
+    for path in (
+        "/v1/tasks",
+        "/v1/tasks/{task_id}:publish",
+        "/v1/workers",
+        "/v1/skills",
+        "/v1/tasks/{task_id}/candidates",
+    ):
         assert path in spec["paths"], path
     stack.kill("matching")
     manager = stack.client("gateway", "manager")

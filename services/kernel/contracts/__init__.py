@@ -7,9 +7,22 @@ from services.kernel.events import Event
 
 EVENT_TYPES: dict[str, type[Event]] = {
     contract.type: contract
-    for contract in (TaskPublished, TaskUpdated, TaskClosed, WorkerRegistered, WorkerUpdated,
-                     SkillUpdated)
+    for contract in (
+        TaskPublished,
+        TaskUpdated,
+        TaskClosed,
+        WorkerRegistered,
+        WorkerUpdated,
+        SkillUpdated,
+    )
 }
 
-__all__ = ["EVENT_TYPES", "SkillUpdated", "TaskClosed", "TaskPublished", "TaskUpdated",
-           "WorkerRegistered", "WorkerUpdated"]
+__all__ = [
+    "EVENT_TYPES",
+    "SkillUpdated",
+    "TaskClosed",
+    "TaskPublished",
+    "TaskUpdated",
+    "WorkerRegistered",
+    "WorkerUpdated",
+]

@@ -19,8 +19,9 @@ def bearer(token: str) -> dict[str, str]:
 
 async def outbox_rows(app) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
     async with app.state.db.sessions() as session:
-        return list(await session.scalars(sa.select(OutboxMessage)
-                                          .order_by(OutboxMessage.position)))
+        return list(
+            await session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.position))
+        )
 
 
 async def task_count(app) -> int:  # type: ignore[no-untyped-def]
@@ -29,7 +30,8 @@ async def task_count(app) -> int:  # type: ignore[no-untyped-def]
 
 
 async def test_publishing_a_task_stages_task_published_in_the_outbox(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager", sub="mgr-1"))
     async with client_of(app) as client:
@@ -53,7 +55,8 @@ async def test_publishing_a_task_stages_task_published_in_the_outbox(
 
 
 async def test_publishing_twice_is_refused_and_announces_nothing_more(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager"))
     async with client_of(app) as client:
@@ -64,12 +67,12 @@ async def test_publishing_twice_is_refused_and_announces_nothing_more(
         assert again.headers["content-type"] == "application/problem+json"
         assert again.json()["type"].endswith("task-not-publishable")
         assert len(await outbox_rows(app)) == 1
-        assert (await client.get(f"/v1/tasks/{task['id']}", headers=manager)).json()[
-            "version"] == 2
+        assert (await client.get(f"/v1/tasks/{task['id']}", headers=manager)).json()["version"] == 2
 
 
 async def test_invalid_tasks_get_field_errors_and_change_nothing(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager"))
     cases = {
@@ -77,8 +80,9 @@ async def test_invalid_tasks_get_field_errors_and_change_nothing(
         "seats": a_task(seats=0),
         "hours_per_week": a_task(hours_per_week=61),
         "learning_seats": a_task(seats=1, learning_seats=2),
-        "required_skills": a_task(required_skills=[{"skill_id": "taskforce:python",
-                                                    "min_level": 2, "required": False}]),
+        "required_skills": a_task(
+            required_skills=[{"skill_id": "taskforce:python", "min_level": 2, "required": False}]
+        ),
     }
     async with client_of(app) as client:
         for field, body in cases.items():
@@ -92,25 +96,32 @@ async def test_invalid_tasks_get_field_errors_and_change_nothing(
 
 
 async def test_only_the_owner_or_an_admin_moves_a_task(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     async with client_of(app) as client:
-        task = (await client.post("/v1/tasks", json=a_task(),
-                                  headers=bearer(token_for("manager", sub="owner")))).json()
-        other = await client.post(f"/v1/tasks/{task['id']}:publish",
-                                  headers=bearer(token_for("manager", sub="someone-else")))
+        task = (
+            await client.post(
+                "/v1/tasks", json=a_task(), headers=bearer(token_for("manager", sub="owner"))
+            )
+        ).json()
+        other = await client.post(
+            f"/v1/tasks/{task['id']}:publish",
+            headers=bearer(token_for("manager", sub="someone-else")),
+        )
         assert other.status_code == 403
-        worker = await client.post("/v1/tasks", json=a_task(),
-                                   headers=bearer(token_for("worker")))
+        worker = await client.post("/v1/tasks", json=a_task(), headers=bearer(token_for("worker")))
         assert worker.status_code == 403
-        admin = await client.post(f"/v1/tasks/{task['id']}:publish",
-                                  headers=bearer(token_for("admin")))
+        admin = await client.post(
+            f"/v1/tasks/{task['id']}:publish", headers=bearer(token_for("admin"))
+        )
         assert admin.status_code == 200
         assert len(await outbox_rows(app)) == 1
 
 
 async def test_cancelling_an_open_task_announces_it_closed_and_a_draft_silently(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager"))
     async with client_of(app) as client:
@@ -123,17 +134,21 @@ async def test_cancelling_an_open_task_announces_it_closed_and_a_draft_silently(
         again = await client.post(f"/v1/tasks/{live['id']}:cancel", headers=manager)
         assert again.status_code == 409
         types = [r.event_type for r in await outbox_rows(app)]
-        assert types == ["taskforce.catalog.task.published.v1",
-                         "taskforce.catalog.task.closed.v1"]
+        assert types == ["taskforce.catalog.task.published.v1", "taskforce.catalog.task.closed.v1"]
 
 
 async def test_listing_pages_with_an_opaque_cursor_and_refuses_a_forged_one(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager"))
     async with client_of(app) as client:
-        ids = [(await client.post("/v1/tasks", json=a_task(title=f"t{i}"),
-                                  headers=manager)).json()["id"] for i in range(5)]
+        ids = [
+            (await client.post("/v1/tasks", json=a_task(title=f"t{i}"), headers=manager)).json()[
+                "id"
+            ]
+            for i in range(5)
+        ]
         seen: list[str] = []
         cursor = None
         while True:
@@ -152,7 +167,8 @@ async def test_listing_pages_with_an_opaque_cursor_and_refuses_a_forged_one(
 
 
 async def test_requests_without_a_valid_token_are_refused(
-        database_url: str, key_file: Path, client_of: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable
+) -> None:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     async with client_of(app) as client:
         for headers in ({}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic x"}):

@@ -25,7 +25,8 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def test_the_same_event_delivered_twice_is_applied_once(
-        database_url: str, key_file: Path, client_of: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable
+) -> None:
     app = create_app(service_settings(MatchingSettings, database_url, key_file))
     async with client_of(app):
         envelope = Envelope.wrap(a_task_published(), "/test")
@@ -38,7 +39,8 @@ async def test_the_same_event_delivered_twice_is_applied_once(
 
 
 async def test_an_older_version_never_overwrites_a_newer_one(
-        database_url: str, key_file: Path, client_of: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable
+) -> None:
     app = create_app(service_settings(MatchingSettings, database_url, key_file))
     async with client_of(app):
         worker_id = uuid.uuid4()
@@ -53,7 +55,8 @@ async def test_an_older_version_never_overwrites_a_newer_one(
 
 
 async def test_candidates_are_404_until_the_task_is_known_then_ranked_and_explained(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(MatchingSettings, database_url, key_file))
     async with client_of(app) as client:
         task = a_task_published(owner_id="owner-1")
@@ -62,12 +65,17 @@ async def test_candidates_are_404_until_the_task_is_known_then_ranked_and_explai
         assert before.status_code == 404
         assert before.headers["content-type"] == "application/problem+json"
 
-        expert = a_worker_updated(name="Expert", skills=[
-            {"skill_id": "taskforce:python", "level": 5}, {"skill_id": "taskforce:sql",
-                                                          "level": 1}])
+        expert = a_worker_updated(
+            name="Expert",
+            skills=[
+                {"skill_id": "taskforce:python", "level": 5},
+                {"skill_id": "taskforce:sql", "level": 1},
+            ],
+        )
         busy = a_worker_updated(name="Busy", weekly_hours=2)
-        novice = a_worker_updated(name="Novice", skills=[{"skill_id": "taskforce:python",
-                                                          "level": 1}])
+        novice = a_worker_updated(
+            name="Novice", skills=[{"skill_id": "taskforce:python", "level": 1}]
+        )
         for event in (task, expert, busy, novice):
             await apply_record(app.state.db, CONSUMER, Envelope.wrap(event, "/test"))
 

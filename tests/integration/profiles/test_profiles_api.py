@@ -19,12 +19,16 @@ def bearer(token: str) -> dict[str, str]:
 
 async def event_types(app) -> list[str]:  # type: ignore[no-untyped-def]
     async with app.state.db.sessions() as session:
-        return list(await session.scalars(sa.select(OutboxMessage.event_type)
-                                          .order_by(OutboxMessage.position)))
+        return list(
+            await session.scalars(
+                sa.select(OutboxMessage.event_type).order_by(OutboxMessage.position)
+            )
+        )
 
 
 async def test_registering_a_worker_stores_skills_and_announces_the_profile(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(ProfilesSettings, database_url, key_file))
     async with client_of(app) as client:
         admin = bearer(token_for("admin"))
@@ -36,27 +40,37 @@ async def test_registering_a_worker_stores_skills_and_announces_the_profile(
         assert worker["version"] == 1 and worker["status"] == "active"
         assert worker["skills"][0]["skill_id"] == "taskforce:python"
 
-        replaced = await client.put(f"/v1/workers/{worker['id']}/skills", headers=hris,
-                                    json={"skills": [{"skill_id": "taskforce:python",
-                                                      "level": 5, "source": "assessment"}]})
+        replaced = await client.put(
+            f"/v1/workers/{worker['id']}/skills",
+            headers=hris,
+            json={"skills": [{"skill_id": "taskforce:python", "level": 5, "source": "assessment"}]},
+        )
         assert replaced.status_code == 200
         assert replaced.json()["version"] == 2 and replaced.json()["skills"][0]["level"] == 5
-        assert await event_types(app) == ["taskforce.profiles.skill.updated.v1",
-                                          "taskforce.profiles.worker.registered.v1",
-                                          "taskforce.profiles.worker.updated.v1"]
+        assert await event_types(app) == [
+            "taskforce.profiles.skill.updated.v1",
+            "taskforce.profiles.worker.registered.v1",
+            "taskforce.profiles.worker.updated.v1",
+        ]
 
 
 async def test_unknown_skills_are_refused_and_nothing_is_written(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(ProfilesSettings, database_url, key_file))
     async with client_of(app) as client:
         response = await client.post(
-            "/v1/workers", headers=bearer(token_for("manager")),
-            json=a_worker(skills=[{"skill_id": "taskforce:telepathy", "level": 3}]))
+            "/v1/workers",
+            headers=bearer(token_for("manager")),
+            json=a_worker(skills=[{"skill_id": "taskforce:telepathy", "level": 3}]),
+        )
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"] == ["body", "skills"]
-        orphan = await client.post("/v1/skills", headers=bearer(token_for("admin")),
-                                   json=a_skill(id="taskforce:child", broader=["taskforce:none"]))
+        orphan = await client.post(
+            "/v1/skills",
+            headers=bearer(token_for("admin")),
+            json=a_skill(id="taskforce:child", broader=["taskforce:none"]),
+        )
         assert orphan.status_code == 422
         listed = await client.get("/v1/workers", headers=bearer(token_for("manager")))
         assert listed.json()["items"] == []
@@ -64,7 +78,8 @@ async def test_unknown_skills_are_refused_and_nothing_is_written(
 
 
 async def test_a_worker_sees_and_edits_only_their_own_profile(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(ProfilesSettings, database_url, key_file))
     async with client_of(app) as client:
         await client.post("/v1/skills", json=a_skill(), headers=bearer(token_for("admin")))
@@ -74,8 +89,9 @@ async def test_a_worker_sees_and_edits_only_their_own_profile(
         as_ada = bearer(token_for("worker", worker_id=ada["id"]))
         assert (await client.get(f"/v1/workers/{ada['id']}", headers=as_ada)).status_code == 200
         assert (await client.get(f"/v1/workers/{bob['id']}", headers=as_ada)).status_code == 403
-        change = await client.put(f"/v1/workers/{bob['id']}/skills", headers=as_ada,
-                                  json={"skills": []})
+        change = await client.put(
+            f"/v1/workers/{bob['id']}/skills", headers=as_ada, json={"skills": []}
+        )
         assert change.status_code == 403
         assert (await client.get("/v1/workers", headers=as_ada)).status_code == 403
         bob_now = (await client.get(f"/v1/workers/{bob['id']}", headers=staff)).json()
@@ -83,7 +99,8 @@ async def test_a_worker_sees_and_edits_only_their_own_profile(
 
 
 async def test_duplicate_external_ids_and_skill_ids_conflict(
-        database_url: str, key_file: Path, client_of: Callable, token_for: Callable) -> None:
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
     app = create_app(service_settings(ProfilesSettings, database_url, key_file))
     async with client_of(app) as client:
         admin = bearer(token_for("admin"))

@@ -27,29 +27,43 @@ def test_unknown_roles_cannot_be_minted(settings: KernelSettings) -> None:
         mint_local_token(settings, "mallory", ["superuser"])
 
 
-@pytest.mark.parametrize("change", [
-    {"exp": int(time.time()) - 3600},
-    {"aud": "someone-else"},
-    {"iss": "https://evil.example"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"exp": int(time.time()) - 3600},
+        {"aud": "someone-else"},
+        {"iss": "https://evil.example"},
+    ],
+)
 def test_expired_or_foreign_tokens_are_refused(settings: KernelSettings, change: dict) -> None:
     key = load_local_key(settings.auth_local_key_file)
-    claims = {"sub": "alice", "roles": ["admin"], "iss": settings.auth_issuer,
-              "aud": settings.auth_audience, "exp": int(time.time()) + 60} | change
+    claims = {
+        "sub": "alice",
+        "roles": ["admin"],
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "exp": int(time.time()) + 60,
+    } | change
     with pytest.raises(Unauthorized):
         TokenVerifier(settings).verify(jwt.encode(claims, key, algorithm="HS256"))
 
 
-def test_a_token_signed_with_another_key_is_refused(settings: KernelSettings,
-                                                    tmp_path: Path) -> None:
+def test_a_token_signed_with_another_key_is_refused(
+    settings: KernelSettings, tmp_path: Path
+) -> None:
     other = KernelSettings(auth_local_key_file=tmp_path / "other-key")
     with pytest.raises(Unauthorized):
         TokenVerifier(settings).verify(mint_local_token(other, "alice", ["admin"]))
 
 
 def test_the_none_algorithm_is_refused(settings: KernelSettings) -> None:
-    claims = {"sub": "alice", "roles": ["admin"], "iss": settings.auth_issuer,
-              "aud": settings.auth_audience, "exp": int(time.time()) + 60}
+    claims = {
+        "sub": "alice",
+        "roles": ["admin"],
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "exp": int(time.time()) + 60,
+    }
     load_local_key(settings.auth_local_key_file)
     with pytest.raises(Unauthorized):
         TokenVerifier(settings).verify(jwt.encode(claims, None, algorithm="none"))

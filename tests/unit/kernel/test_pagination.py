@@ -15,8 +15,10 @@ def test_a_cursor_round_trips_its_position() -> None:
     assert decode_cursor(cursor, [parse_datetime, uuid.UUID]) == [when, ident]
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", encode_cursor(["x"]),
-                                    encode_cursor(["not a date", "not a uuid"])])
+@pytest.mark.parametrize(
+    "cursor",
+    ["%%%", "bm90IGpzb24", encode_cursor(["x"]), encode_cursor(["not a date", "not a uuid"])],
+)
 def test_a_forged_cursor_is_invalid_input(cursor: str) -> None:
     with pytest.raises(InvalidInput):
         decode_cursor(cursor, [parse_datetime, uuid.UUID])

@@ -9,8 +9,14 @@ TASK = [
 
 
 def test_meeting_every_skill_scores_one() -> None:
-    result = fit(TASK, 4, "owner", "w1", [{"skill_id": "python", "level": 3},
-                                         {"skill_id": "sql", "level": 5}], 8)
+    result = fit(
+        TASK,
+        4,
+        "owner",
+        "w1",
+        [{"skill_id": "python", "level": 3}, {"skill_id": "sql", "level": 5}],
+        8,
+    )
     assert result.eligible and result.score == 1.0 and result.gaps == []
 
 

@@ -54,8 +54,9 @@ def upgrade() -> None:
     op.create_index("ix_worker_created", "worker", ["created_at", "id"])
     op.create_table(
         "worker_skill",
-        sa.Column("worker_id", sa.Uuid, sa.ForeignKey("worker.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "worker_id", sa.Uuid, sa.ForeignKey("worker.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("skill_id", sa.String(300), sa.ForeignKey("skill.id"), primary_key=True),
         sa.Column("level", sa.Integer, nullable=False),
         sa.Column("source", sa.String(20), nullable=False),
