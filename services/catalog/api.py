@@ -3,13 +3,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog import service
 from services.catalog.schemas import TaskCreate, TaskRead
 from services.kernel.auth import CurrentUser, User, require_roles
 from services.kernel.contracts.catalog import TaskStatus
+from services.kernel.idempotency import KeyHeader, claim, create_once
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, db_session
 
@@ -20,9 +21,21 @@ Manager = Annotated[CurrentUser, Depends(require_roles("manager", "admin", "serv
 
 @router.post("/tasks", status_code=201, response_model=TaskRead, summary="Create a draft task")
 async def create_task(
-    data: TaskCreate, session: Session, user: Manager, request: Request, response: Response
+    data: TaskCreate,
+    session: Session,
+    user: Manager,
+    response: Response,
+    idempotency_key: KeyHeader = None,
 ) -> TaskRead:
-    task = await service.create_task(session, data, user)
+    claimed = claim(user.sub, idempotency_key, data)
+    task, replayed = await create_once(
+        session,
+        claimed,
+        lambda: service.create_task(session, data, user, claimed),
+        lambda task_id: service.get_task(session, uuid.UUID(task_id)),
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/tasks/{task.id}"
     response.headers["ETag"] = f'"{task.version}"'
     return TaskRead.of(task)

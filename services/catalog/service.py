@@ -9,22 +9,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.catalog.models import Task, TaskNotFound
 from services.catalog.schemas import TaskCreate
 from services.kernel.auth import CurrentUser
+from services.kernel.idempotency import Claim
 from services.kernel.outbox import add_event
 from services.kernel.pagination import paginate, parse_datetime
 
 SOURCE = "/taskforce/catalog"
 
 
-async def create_task(session: AsyncSession, data: TaskCreate, user: CurrentUser) -> Task:
+async def create_task(
+    session: AsyncSession, data: TaskCreate, user: CurrentUser, claimed: Claim | None = None
+) -> Task:
     owner = data.owner_id if data.owner_id and user.has_any("admin", "service") else user.sub
     task = Task(
         **data.model_dump(exclude={"owner_id", "required_skills"}),
+        id=uuid.uuid4(),
         required_skills=[skill.model_dump() for skill in data.required_skills],
         owner_id=owner,
         status="draft",
         version=1,
     )
     session.add(task)
+    if claimed is not None:
+        claimed.remember(session, str(task.id))
     await session.commit()
     return task
 

@@ -152,7 +152,8 @@ def run_alembic_env(target_metadata: MetaData | None = None) -> None:
 
 
 def create_kernel_tables() -> None:
-    """Create the outbox and inbox tables; called by each service's first migration."""
+    """Create the outbox, inbox and idempotency-key tables; called by each service's first
+    migration."""
     import sqlalchemy as sa
     from alembic import op
 
@@ -174,6 +175,14 @@ def create_kernel_tables() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_outbox_message_unsent", "outbox_message", ["sent_at", "position"])
+    op.create_table(
+        "idempotency_key",
+        sa.Column("principal", sa.String(200), primary_key=True),
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("resource_id", sa.String(300), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
     op.create_table(
         "inbox_message",
         sa.Column("consumer", sa.String(100), primary_key=True),

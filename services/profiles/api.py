@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.auth import CurrentUser, User, require_roles
+from services.kernel.idempotency import KeyHeader, claim, create_once
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, db_session
 from services.profiles import service
@@ -34,9 +35,21 @@ Cursor = Annotated[str | None, Query(max_length=1000)]
     summary="Add a skill to the taxonomy",
 )
 async def create_skill(
-    data: SkillCreate, session: Session, _: Admin, response: Response
+    data: SkillCreate,
+    session: Session,
+    user: Admin,
+    response: Response,
+    idempotency_key: KeyHeader = None,
 ) -> SkillRead:
-    skill = await service.create_skill(session, data)
+    claimed = claim(user.sub, idempotency_key, data)
+    skill, replayed = await create_once(
+        session,
+        claimed,
+        lambda: service.create_skill(session, data, claimed),
+        lambda skill_id: service.get_skill(session, skill_id),
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/skills/{skill.id}"
     return SkillRead.model_validate(skill)
 
@@ -74,9 +87,21 @@ async def get_skill(
     summary="Register a worker",
 )
 async def register_worker(
-    data: WorkerCreate, session: Session, _: Staff, response: Response
+    data: WorkerCreate,
+    session: Session,
+    user: Staff,
+    response: Response,
+    idempotency_key: KeyHeader = None,
 ) -> WorkerRead:
-    worker = await service.register_worker(session, data)
+    claimed = claim(user.sub, idempotency_key, data)
+    worker, replayed = await create_once(
+        session,
+        claimed,
+        lambda: service.register_worker(session, data, claimed),
+        lambda worker_id: service.get_worker(session, uuid.UUID(worker_id)),
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/workers/{worker.id}"
     response.headers["ETag"] = f'"{worker.version}"'
     return WorkerRead.model_validate(worker)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.auth import CurrentUser
 from services.kernel.contracts.profiles import WorkerSkill
 from services.kernel.errors import Forbidden
+from services.kernel.idempotency import Claim
 from services.kernel.outbox import add_event
 from services.kernel.pagination import paginate, parse_datetime
 from services.profiles.models import (
@@ -49,7 +50,9 @@ async def _ensure_skills_exist(session: AsyncSession, skill_ids: set[str], field
         )
 
 
-async def create_skill(session: AsyncSession, data: SkillCreate) -> Skill:
+async def create_skill(
+    session: AsyncSession, data: SkillCreate, claimed: Claim | None = None
+) -> Skill:
     skill_id = data.id or f"taskforce:{_slug(data.label)}"
     if await session.get(Skill, skill_id) is not None:
         raise SkillAlreadyExists(f"A skill with id {skill_id} already exists.")
@@ -58,6 +61,8 @@ async def create_skill(session: AsyncSession, data: SkillCreate) -> Skill:
     skill = Skill(**data.model_dump(exclude={"id"}), id=skill_id, version=1, source="taskforce")
     session.add(skill)
     add_event(session, skill.announced(), SOURCE)
+    if claimed is not None:
+        claimed.remember(session, skill.id)
     await session.commit()
     return skill
 
@@ -86,7 +91,9 @@ async def list_skills(
     return await paginate(session, query, [Skill.label, Skill.id], [str, str], limit, cursor)
 
 
-async def register_worker(session: AsyncSession, data: WorkerCreate) -> Worker:
+async def register_worker(
+    session: AsyncSession, data: WorkerCreate, claimed: Claim | None = None
+) -> Worker:
     if data.external_id and await session.scalar(
         sa.select(Worker.id).where(Worker.external_id == data.external_id)
     ):
@@ -103,6 +110,8 @@ async def register_worker(session: AsyncSession, data: WorkerCreate) -> Worker:
     session.add(worker)
     worker.replace_skills(data.skills)
     add_event(session, worker.registered(), SOURCE)
+    if claimed is not None:
+        claimed.remember(session, str(worker.id))
     await session.commit()
     return worker
 

@@ -176,3 +176,31 @@ async def test_requests_without_a_valid_token_are_refused(
             assert response.status_code == 401
             assert response.headers["www-authenticate"].startswith("Bearer")
             assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_create_retried_with_its_idempotency_key_returns_the_first_task(
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
+    app = create_app(service_settings(CatalogSettings, database_url, key_file))
+    manager = bearer(token_for("manager", sub="mgr-1"))
+    async with client_of(app) as client:
+        keyed = manager | {"Idempotency-Key": "project-tool-42"}
+        first = await client.post("/v1/tasks", json=a_task(), headers=keyed)
+        again = await client.post("/v1/tasks", json=a_task(), headers=keyed)
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["location"] == first.headers["location"]
+        assert again.headers["idempotent-replayed"] == "true"
+        assert "idempotent-replayed" not in first.headers
+        assert await task_count(app) == 1
+
+        other_body = await client.post("/v1/tasks", json=a_task(title="else"), headers=keyed)
+        assert other_body.status_code == 422
+        assert other_body.json()["type"].endswith("idempotency-key-reused")
+        someone_else = bearer(token_for("manager", sub="mgr-2")) | {
+            "Idempotency-Key": "project-tool-42"
+        }
+        assert (
+            await client.post("/v1/tasks", json=a_task(), headers=someone_else)
+        ).status_code == 201
+        assert await task_count(app) == 2

@@ -111,3 +111,26 @@ async def test_duplicate_external_ids_and_skill_ids_conflict(
         assert (await client.post("/v1/workers", json=body, headers=admin)).status_code == 409
         found = await client.get("/v1/skills", params={"q": "python prog"}, headers=admin)
         assert [s["id"] for s in found.json()["items"]] == ["taskforce:python"]
+
+
+async def test_retried_creates_with_an_idempotency_key_make_one_skill_and_one_worker(
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
+    app = create_app(service_settings(ProfilesSettings, database_url, key_file))
+    async with client_of(app) as client:
+        admin = bearer(token_for("admin", sub="hris")) | {"Idempotency-Key": "batch-7-skill"}
+        for _ in range(2):
+            assert (
+                await client.post("/v1/skills", json=a_skill(), headers=admin)
+            ).status_code == 201
+        hris = bearer(token_for("service", sub="hris")) | {"Idempotency-Key": "batch-7-ada"}
+        body = a_worker(external_id="HR-7")
+        ids = {
+            (await client.post("/v1/workers", json=body, headers=hris)).json()["id"]
+            for _ in range(3)
+        }
+        assert len(ids) == 1
+        assert await event_types(app) == [
+            "taskforce.profiles.skill.updated.v1",
+            "taskforce.profiles.worker.registered.v1",
+        ]

@@ -91,7 +91,7 @@ def test_an_hs256_token_is_refused_in_oidc_mode(jwks_url: str) -> None:
             "aud": AUDIENCE,
             "exp": int(time.time()) + 60,
         },
-        "secret",
+        "a-shared-secret-of-at-least-32-bytes!",
         algorithm="HS256",
         headers={"kid": "k1"},
     )

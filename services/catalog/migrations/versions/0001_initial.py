@@ -46,4 +46,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("task")
     op.drop_table("inbox_message")
+    op.drop_table("idempotency_key")
     op.drop_table("outbox_message")

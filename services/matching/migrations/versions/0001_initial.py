@@ -65,4 +65,5 @@ def downgrade() -> None:
     op.drop_table("worker_view")
     op.drop_table("task_view")
     op.drop_table("inbox_message")
+    op.drop_table("idempotency_key")
     op.drop_table("outbox_message")

@@ -71,4 +71,5 @@ def downgrade() -> None:
     op.drop_table("worker")
     op.drop_table("skill")
     op.drop_table("inbox_message")
+    op.drop_table("idempotency_key")
     op.drop_table("outbox_message")
