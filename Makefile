@@ -22,8 +22,8 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed  ## the virtual environment from the lock file; starts nothing
 
-run: install  ## broker, four services and demo data on 127.0.0.1:8080 (Ctrl-C stops all)
-	$(VENV)/bin/taskforce run
+run: install  ## broker, four services and demo data on 127.0.0.1:8080; ARGS=--no-demo etc.
+	$(VENV)/bin/taskforce run $(ARGS)
 
 test: install  ## unit, contract, integration (SQLite and PostgreSQL) and end-to-end tests
 	$(VENV)/bin/pytest
