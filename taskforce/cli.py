@@ -4,6 +4,7 @@ Every failure is one line on stderr and a non-zero exit, never a traceback."""
 from pathlib import Path
 from typing import NoReturn
 
+import httpx
 import typer
 from rich.console import Console
 
@@ -16,6 +17,7 @@ from taskforce.demo import (
     load_demo,
     stack_is_empty,
 )
+from taskforce.importing import ImportFailed, summary, upload_release
 from taskforce.stack import StackError, run_stack
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -152,3 +154,57 @@ def demo_command(
         f"{len(data.tasks)} published tasks into {url}.",
         highlight=False,
     )
+
+
+import_app = typer.Typer(
+    help="Import a skills taxonomy release into a running Taskforce.", no_args_is_help=True
+)
+app.add_typer(import_app, name="import")
+Url = typer.Option(DEFAULT_URL, "--url", envvar="TASKFORCE_URL", help="The gateway.")
+Token = typer.Option(
+    None,
+    "--token",
+    envvar="TASKFORCE_TOKEN",
+    help="An admin token; else one is minted from --key-file (embedded).",
+)
+
+
+def _import(source: str, paths: list[Path], url: str, bearer: str | None, key_file: Path) -> None:
+    token = bearer or _minter(key_file)("taskforce-import", ["admin"], None)
+    console = Console()
+    try:
+        job = upload_release(url, token, source, paths, console)
+    except ImportFailed as exc:
+        fail(str(exc))
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach {url}: {exc}")
+    console.print(summary(job), highlight=False)
+
+
+@import_app.command("esco")
+def import_esco(
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="The ESCO CSV classification zip (English) and the relations zip, or a "
+        "folder holding them.",
+    ),
+    url: str = Url,
+    bearer: str | None = Token,
+    key_file: Path = KeyFile,
+) -> None:
+    """Import ESCO skills, their alternative labels, hierarchy and relations."""
+    folders = [p for p in paths if p.is_dir()]
+    files = [p for p in paths if not p.is_dir()]
+    files += [z for folder in folders for z in sorted(folder.glob("*.zip"))]
+    _import("esco", files, url, bearer, key_file)
+
+
+@import_app.command("onet")
+def import_onet(
+    path: Path = typer.Argument(..., help="The O*NET text release folder, or its zip."),
+    url: str = Url,
+    bearer: str | None = Token,
+    key_file: Path = KeyFile,
+) -> None:
+    """Import O*NET skills, knowledge areas and technology skills."""
+    _import("onet", [path], url, bearer, key_file)

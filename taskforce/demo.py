@@ -405,7 +405,10 @@ def _worker(
         skills.append({"skill_id": _sid(slug), "level": level, "source": "imported"})
 
     wanted = [s for s in unit.growth if s not in chosen]
-    aspirations = [_sid(s) for s in rng.sample(wanted, min(rng.randint(0, 2), len(wanted)))]
+    aspirations = [
+        {"skill_id": _sid(s), "target_level": rng.randint(2, 4)}
+        for s in rng.sample(wanted, min(rng.randint(0, 2), len(wanted)))
+    ]
     return {
         "external_id": f"HR-{number:05d}",
         "name": f"{first} {last}",

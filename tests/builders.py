@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.kernel.contracts.catalog import TaskPublished
-from services.kernel.contracts.profiles import WorkerUpdated
+from services.kernel.contracts.profiles import WorkerUpserted
 
 
 def a_task(**overrides: Any) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def a_task_published(**overrides: Any) -> TaskPublished:
     return TaskPublished(**fields)
 
 
-def a_worker_updated(**overrides: Any) -> WorkerUpdated:
+def a_worker_upserted(**overrides: Any) -> WorkerUpserted:
     fields: dict[str, Any] = {
         "id": uuid.uuid4(),
         "version": 1,
@@ -87,4 +87,4 @@ def a_worker_updated(**overrides: Any) -> WorkerUpdated:
         "skills": [{"skill_id": "taskforce:python", "level": 4, "source": "self"}],
     }
     fields.update(overrides)
-    return WorkerUpdated(**fields)
+    return WorkerUpserted(**fields)

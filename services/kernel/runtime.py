@@ -30,6 +30,7 @@ from services.kernel.kafka import (
     run_consumer,
     watch_broker,
 )
+from services.kernel.limits import BodyLimit
 from services.kernel.observability import (
     configure_logging,
     events_consumed_counter,
@@ -57,6 +58,10 @@ class ServiceSpec:
     consumers: list[Consumer] = field(default_factory=list)
     # Queues the full current state of every entity this service owns in the outbox.
     snapshot: Snapshot | None = None
+    # Runs once after migrations, before serving (e.g. to fail jobs a crash interrupted).
+    on_start: Callable[[Database], Awaitable[object]] | None = None
+    # Routes (path regex) that accept bodies larger than `max_body_bytes`, and their limit.
+    large_bodies: dict[str, int] = field(default_factory=dict)
 
     def topics_to_create(self) -> list[str]:
         consumed = {topic for consumer in self.consumers for topic in consumer.topics}
@@ -73,6 +78,15 @@ class Runtime:
     broker_ready: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task] = field(default_factory=list)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def spawn(self, work: Awaitable[object], name: str = "background") -> asyncio.Task:
+        """Run `work` in the background for as long as the process lives; cancelled at
+        shutdown with everything else."""
+        task = asyncio.ensure_future(work)
+        task.set_name(name)
+        self.tasks.append(task)
+        task.add_done_callback(lambda done: done in self.tasks and self.tasks.remove(done))
+        return task
 
     async def queue_snapshot(self) -> int:
         if self.spec.snapshot is None:
@@ -237,6 +251,9 @@ def create_service_app(spec: ServiceSpec, settings: KernelSettings) -> FastAPI:
     app.state.verifier = TokenVerifier(settings)
     install_error_handlers(app)
     install_observability(app, spec.name, registry)
+    app.add_middleware(
+        BodyLimit, default_bytes=settings.max_body_bytes, overrides=spec.large_bodies
+    )
     app.include_router(_health_router())
     for router in spec.routers:
         app.include_router(router)

@@ -47,6 +47,9 @@ class KernelSettings(BaseSettings):
     auth_jwks_url: str | None = None
     auth_leeway_s: int = 30
 
+    # Largest request body a route accepts unless its service raises it for that route.
+    max_body_bytes: int = 1024 * 1024
+
     log_level: str = "INFO"
     log_json: bool = True
     # Fault injection for end-to-end tests: the process SIGKILLs itself at this named point.

@@ -7,9 +7,9 @@ from services.kernel.contracts.catalog import TASKS_TOPIC, TaskClosed, TaskPubli
 from services.kernel.contracts.profiles import (
     SKILLS_TOPIC,
     WORKERS_TOPIC,
-    SkillUpdated,
-    WorkerRegistered,
-    WorkerUpdated,
+    SkillUpserted,
+    WorkerErased,
+    WorkerUpserted,
 )
 from services.kernel.events import Envelope
 from services.kernel.kafka import Consumer
@@ -35,8 +35,8 @@ async def on_task_changed(session: AsyncSession, envelope: Envelope) -> None:
     session.add(row)
 
 
-async def on_worker_changed(session: AsyncSession, envelope: Envelope) -> None:
-    worker = WorkerUpdated.model_validate(envelope.data)
+async def on_worker_upserted(session: AsyncSession, envelope: Envelope) -> None:
+    worker = WorkerUpserted.model_validate(envelope.data)
     row = await session.get(WorkerView, worker.id)
     if not is_newer(row.version if row else None, worker.version):
         return
@@ -48,12 +48,32 @@ async def on_worker_changed(session: AsyncSession, envelope: Envelope) -> None:
         worker.weekly_hours,
     )
     row.skills = [{"skill_id": s.skill_id, "level": s.level} for s in worker.skills]
-    row.aspirations, row.synced_at = list(worker.aspirations), now()
+    row.aspirations = [aspiration.model_dump() for aspiration in worker.aspirations]
+    row.synced_at = now()
     session.add(row)
 
 
-async def on_skill_updated(session: AsyncSession, envelope: Envelope) -> None:
-    skill = SkillUpdated.model_validate(envelope.data)
+async def on_worker_erased(session: AsyncSession, envelope: Envelope) -> None:
+    """Forget the person: keep only a tombstone (id and version) so that an older event
+    arriving late cannot bring them back."""
+    erased = WorkerErased.model_validate(envelope.data)
+    row = await session.get(WorkerView, erased.id)
+    if not is_newer(row.version if row else None, erased.version):
+        return
+    row = row or WorkerView(id=erased.id)
+    row.version, row.status, row.name, row.org_unit, row.location = (
+        erased.version,
+        "erased",
+        "",
+        None,
+        None,
+    )
+    row.weekly_hours, row.skills, row.aspirations, row.synced_at = 0, [], [], now()
+    session.add(row)
+
+
+async def on_skill_upserted(session: AsyncSession, envelope: Envelope) -> None:
+    skill = SkillUpserted.model_validate(envelope.data)
     row = await session.get(SkillView, skill.id)
     if not is_newer(row.version if row else None, skill.version):
         return
@@ -71,9 +91,9 @@ CONSUMERS = [
             TaskPublished.type: on_task_changed,
             TaskUpdated.type: on_task_changed,
             TaskClosed.type: on_task_changed,
-            WorkerRegistered.type: on_worker_changed,
-            WorkerUpdated.type: on_worker_changed,
-            SkillUpdated.type: on_skill_updated,
+            WorkerUpserted.type: on_worker_upserted,
+            WorkerErased.type: on_worker_erased,
+            SkillUpserted.type: on_skill_upserted,
         },
     ),
 ]

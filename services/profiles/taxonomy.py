@@ -26,9 +26,21 @@ class SkillRecord:
 
     def content_hash(self) -> str:
         """Fingerprint of everything but the id: re-importing an unchanged record is a no-op."""
-        body = json.dumps([self.label, self.source, self.source_version, sorted(self.alt_labels),
-                           self.skill_type, self.description, sorted(self.broader),
-                           sorted(self.related), self.attributes], sort_keys=True, default=str)
+        body = json.dumps(
+            [
+                self.label,
+                self.source,
+                self.source_version,
+                sorted(self.alt_labels),
+                self.skill_type,
+                self.description,
+                sorted(self.broader),
+                sorted(self.related),
+                self.attributes,
+            ],
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(body.encode()).hexdigest()
 
 

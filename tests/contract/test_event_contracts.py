@@ -2,34 +2,46 @@
 snapshot: a field removed or retyped is a breaking change that needs a `.v2` type."""
 
 import json
+import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from services.kernel.contracts import EVENT_TYPES
 from services.kernel.events import Envelope, from_kafka, to_kafka
-from tests.builders import a_task_published, a_worker_updated
+from tests.builders import a_task_published, a_worker_upserted
 
 SNAPSHOT = Path(__file__).with_name("event_schemas.json")
 
 
 def _examples() -> list:
     from services.kernel.contracts import (
-        SkillUpdated,
+        AssignmentCompleted,
+        SkillUpserted,
         TaskClosed,
         TaskUpdated,
-        WorkerRegistered,
+        WorkerErased,
     )
 
     task = a_task_published().model_dump()
-    worker = a_worker_updated().model_dump()
+    worker = a_worker_upserted().model_dump()
     return [
         a_task_published(),
         TaskUpdated(**task),
         TaskClosed(**task | {"status": "cancelled"}),
-        WorkerRegistered(**worker),
-        a_worker_updated(),
-        SkillUpdated(id="taskforce:python", version=1, label="Python", source="taskforce"),
+        WorkerErased(id=worker["id"], version=worker["version"] + 1),
+        a_worker_upserted(),
+        SkillUpserted(id="taskforce:python", version=1, label="Python", source="taskforce"),
+        AssignmentCompleted(
+            id=uuid.uuid4(),
+            version=1,
+            task_id=uuid.uuid4(),
+            worker_id=worker["id"],
+            completed_on=date(2026, 11, 20),
+            endorsed_by="manager-1",
+            skills=[{"skill_id": "taskforce:python", "endorsed_level": 4}],
+        ),
     ]
 
 

@@ -2,7 +2,8 @@
 a new type ending in `.v2`. `EVENT_TYPES` is the registry the AsyncAPI document is built from."""
 
 from services.kernel.contracts.catalog import TaskClosed, TaskPublished, TaskUpdated
-from services.kernel.contracts.profiles import SkillUpdated, WorkerRegistered, WorkerUpdated
+from services.kernel.contracts.matching import AssignmentCompleted
+from services.kernel.contracts.profiles import SkillUpserted, WorkerErased, WorkerUpserted
 from services.kernel.events import Event
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -11,18 +12,20 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TaskPublished,
         TaskUpdated,
         TaskClosed,
-        WorkerRegistered,
-        WorkerUpdated,
-        SkillUpdated,
+        WorkerUpserted,
+        WorkerErased,
+        SkillUpserted,
+        AssignmentCompleted,
     )
 }
 
 __all__ = [
     "EVENT_TYPES",
-    "SkillUpdated",
+    "AssignmentCompleted",
+    "SkillUpserted",
     "TaskClosed",
     "TaskPublished",
     "TaskUpdated",
-    "WorkerRegistered",
-    "WorkerUpdated",
+    "WorkerErased",
+    "WorkerUpserted",
 ]

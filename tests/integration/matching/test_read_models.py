@@ -14,7 +14,7 @@ from services.matching.consumers import CONSUMERS
 from services.matching.main import create_app
 from services.matching.models import TaskView, WorkerView
 from services.matching.settings import MatchingSettings
-from tests.builders import a_task_published, a_worker_updated
+from tests.builders import a_task_published, a_worker_upserted
 from tests.integration.conftest import service_settings
 
 CONSUMER = CONSUMERS[0]
@@ -44,8 +44,8 @@ async def test_an_older_version_never_overwrites_a_newer_one(
     app = create_app(service_settings(MatchingSettings, database_url, key_file))
     async with client_of(app):
         worker_id = uuid.uuid4()
-        newer = a_worker_updated(id=worker_id, version=3, name="Ada v3", weekly_hours=12)
-        older = a_worker_updated(id=worker_id, version=2, name="Ada v2", weekly_hours=4)
+        newer = a_worker_upserted(id=worker_id, version=3, name="Ada v3", weekly_hours=12)
+        older = a_worker_upserted(id=worker_id, version=2, name="Ada v2", weekly_hours=4)
         for event in (newer, older):
             await apply_record(app.state.db, CONSUMER, Envelope.wrap(event, "/test"))
         async with app.state.db.sessions() as session:
@@ -65,15 +65,15 @@ async def test_candidates_are_404_until_the_task_is_known_then_ranked_and_explai
         assert before.status_code == 404
         assert before.headers["content-type"] == "application/problem+json"
 
-        expert = a_worker_updated(
+        expert = a_worker_upserted(
             name="Expert",
             skills=[
                 {"skill_id": "taskforce:python", "level": 5},
                 {"skill_id": "taskforce:sql", "level": 1},
             ],
         )
-        busy = a_worker_updated(name="Busy", weekly_hours=2)
-        novice = a_worker_updated(
+        busy = a_worker_upserted(name="Busy", weekly_hours=2)
+        novice = a_worker_upserted(
             name="Novice", skills=[{"skill_id": "taskforce:python", "level": 1}]
         )
         for event in (task, expert, busy, novice):

@@ -49,7 +49,7 @@ def test_every_referenced_skill_exists_in_the_taxonomy(data) -> None:
     known = {skill["id"] for skill in data.skills}
     for worker in data.workers:
         assert {s["skill_id"] for s in worker["skills"]} <= known
-        assert set(worker["aspirations"]) <= known
+        assert {a["skill_id"] for a in worker["aspirations"]} <= known
     for task in data.tasks:
         assert {s["skill_id"] for s in task["required_skills"]} <= known
 
@@ -63,7 +63,7 @@ def test_workers_follow_the_profile_rules(data) -> None:
         assert len(set(skill_ids)) == len(skill_ids)
         assert all(1 <= s["level"] <= 5 for s in worker["skills"])
         assert len(worker["aspirations"]) <= 2
-        assert not set(worker["aspirations"]) & set(skill_ids)
+        assert not {a["skill_id"] for a in worker["aspirations"]} & set(skill_ids)
         assert worker["weekly_hours"] in (4, 8, 12, 16)
 
 

@@ -1,0 +1,32 @@
+"""Events on `matching.assignments`. Defined ahead of the matching issue so profiles can
+record skill evidence from completed work."""
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from services.kernel.events import Event
+
+ASSIGNMENTS_TOPIC = "matching.assignments"
+
+
+class DemonstratedSkill(BaseModel):
+    skill_id: str = Field(min_length=1, max_length=300)
+    # Set only when the completing manager endorsed a level for this skill.
+    endorsed_level: int | None = Field(default=None, ge=1, le=5)
+
+
+class AssignmentCompleted(Event):
+    """A worker finished an assignment; the owner confirmed the skills it demonstrated."""
+
+    type = "taskforce.matching.assignment.completed.v1"
+    topic = ASSIGNMENTS_TOPIC
+
+    id: uuid.UUID
+    version: int
+    task_id: uuid.UUID
+    worker_id: uuid.UUID
+    completed_on: date
+    endorsed_by: str
+    skills: list[DemonstratedSkill]
