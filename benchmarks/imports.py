@@ -1,0 +1,70 @@
+"""Taxonomy import benchmark: the full ESCO (and O*NET) release through the real import job
+(parse, batched upserts, relations, outbox events) into a fresh SQLite database, then the same
+release again (a no-op). Skips where the data in ../shared/data is absent."""
+
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from services.kernel.db import migrate_async, open_database
+from services.profiles.imports import run_import, start_import
+from services.profiles.main import SPEC
+from services.profiles.models import SkillImport
+
+DATA = Path(
+    os.environ.get("TASKFORCE_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+
+
+async def _timed_import(url: str, source: str, paths: list[Path]) -> tuple[float, SkillImport]:
+    db = open_database(url)
+    try:
+        async with db.sessions() as session:
+            job = await start_import(session, source, "benchmark")
+        started = time.perf_counter()
+        await run_import(db, job.id, paths)
+        elapsed = time.perf_counter() - started
+        async with db.sessions() as session:
+            done = await session.get(SkillImport, job.id)
+            outbox = await session.scalar(sa.text("SELECT count(*) FROM outbox_message"))
+        assert done is not None
+        done.warnings = [f"{outbox} outbox events"]
+        return elapsed, done
+    finally:
+        await db.dispose()
+
+
+async def _run() -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    sources = {"esco": [DATA / "esco"], "onet": [DATA / "onet"]}
+    for source, paths in sources.items():
+        if not paths[0].exists():
+            rows.append((f"{source} import", f"skipped: {paths[0]} absent"))
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite+aiosqlite:///{tmp}/profiles.db"
+            await migrate_async(SPEC.migrations_dir, url)
+            first_s, first = await _timed_import(url, source, paths)
+            again_s, again = await _timed_import(url, source, paths)
+        status = "" if first.status == "succeeded" else f" ({first.status}: {first.error})"
+        rows += [
+            (
+                f"{source.upper()} {first.source_version}: skills imported",
+                f"{first.created} ({first.warnings[0]}){status}",
+            ),
+            (f"{source.upper()} first import (s), target < 60 for ESCO", f"{first_s:.1f}"),
+            (
+                f"{source.upper()} re-import, unchanged / time (s)",
+                f"{again.unchanged} / {again_s:.1f}",
+            ),
+        ]
+    return rows
+
+
+def run() -> list[tuple[str, str]]:
+    return asyncio.run(_run())
