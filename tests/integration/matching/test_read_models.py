@@ -94,3 +94,27 @@ async def test_candidates_are_404_until_the_task_is_known_then_ranked_and_explai
         assert theirs.status_code == 403
         recs = await client.get(f"/v1/workers/{expert.id}/recommendations", headers=manager)
         assert [r["task_id"] for r in recs.json()["items"]] == [str(task.id)]
+
+
+async def test_an_erased_worker_disappears_from_matching_and_stays_gone(
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
+    from services.kernel.contracts.profiles import WorkerErased
+
+    app = create_app(service_settings(MatchingSettings, database_url, key_file))
+    async with client_of(app) as client:
+        task = a_task_published(owner_id="owner-1")
+        ada = a_worker_upserted(name="Ada Lovelace", version=1)
+        for event in (
+            task,
+            ada,
+            WorkerErased(id=ada.id, version=2),
+            a_worker_upserted(id=ada.id, name="Ada Lovelace", version=1),
+        ):
+            await apply_record(app.state.db, CONSUMER, Envelope.wrap(event, "/test"))
+        manager = bearer(token_for("manager"))
+        shortlist = await client.get(f"/v1/tasks/{task.id}/candidates", headers=manager)
+        assert shortlist.json()["items"] == []
+        async with app.state.db.sessions() as session:
+            row = await session.get(WorkerView, ada.id)
+        assert row is not None and (row.name, row.status, row.skills) == ("", "erased", [])
