@@ -11,7 +11,7 @@ ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^/v1/workers/[^/]+/recommendations$", "matching"),
         (r"^/v1/(match-runs|assignments)([/:].*)?$", "matching"),
         (r"^/v1/(tasks|jobs)([/:].*)?$", "catalog"),
-        (r"^/v1/(workers|skills)([/:].*)?$", "profiles"),
+        (r"^/v1/(workers|skills|skill-imports)([/:].*)?$", "profiles"),
     ]
 )
 
