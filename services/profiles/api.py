@@ -28,6 +28,7 @@ from services.kernel.idempotency import KeyHeader, claim, create_once
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, db_session
 from services.profiles import imports, skills, workers
+from services.profiles.models import Worker
 from services.profiles.schemas import (
     BulkResult,
     NormalizeRequest,
@@ -67,6 +68,12 @@ Labels = Annotated[LabelCache, Depends(labels)]
 
 def etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
+
+
+def answer(worker: Worker, user: CurrentUser, response: Response) -> WorkerRead:
+    """A worker as this caller may see them, with the version as ETag."""
+    etag(response, worker.version)
+    return workers.present(worker, user)
 
 
 # -- skills ------------------------------------------------------------------------------
@@ -259,8 +266,7 @@ async def register_worker(
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/workers/{worker.id}"
-    etag(response, worker.version)
-    return workers.present(worker, user)
+    return answer(worker, user, response)
 
 
 @router.post(
@@ -332,8 +338,7 @@ async def get_worker(
     worker_id: uuid.UUID, session: Session, user: User, response: Response
 ) -> WorkerRead:
     worker = await workers.read_worker(session, worker_id, user)
-    etag(response, worker.version)
-    return workers.present(worker, user)
+    return answer(worker, user, response)
 
 
 @router.patch(
@@ -352,8 +357,7 @@ async def update_worker(
     if_match: IfMatch = None,
 ) -> WorkerRead:
     worker = await workers.update_worker(session, cache, worker_id, data, user, if_match)
-    etag(response, worker.version)
-    return workers.present(worker, user)
+    return answer(worker, user, response)
 
 
 @router.put(
@@ -374,8 +378,7 @@ async def replace_worker_skills(
     worker = await workers.replace_worker_skills(
         session, cache, worker_id, data.skills, user, if_match
     )
-    etag(response, worker.version)
-    return workers.present(worker, user)
+    return answer(worker, user, response)
 
 
 @router.post(
@@ -393,8 +396,7 @@ async def verify_worker_skill(
     response: Response,
 ) -> WorkerRead:
     worker = await workers.verify_worker_skill(session, worker_id, skill_id, data.level, user)
-    etag(response, worker.version)
-    return workers.present(worker, user)
+    return answer(worker, user, response)
 
 
 @router.post(
@@ -407,8 +409,7 @@ async def deactivate_worker(
     worker_id: uuid.UUID, session: Session, user: User, response: Response
 ) -> WorkerRead:
     worker = await workers.set_worker_status(session, worker_id, "inactive", user)
-    etag(response, worker.version)
-    return workers.present(worker, user)
+    return answer(worker, user, response)
 
 
 @router.post(
@@ -421,8 +422,7 @@ async def activate_worker(
     worker_id: uuid.UUID, session: Session, user: User, response: Response
 ) -> WorkerRead:
     worker = await workers.set_worker_status(session, worker_id, "active", user)
-    etag(response, worker.version)
-    return workers.present(worker, user)
+    return answer(worker, user, response)
 
 
 @router.delete(
