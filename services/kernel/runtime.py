@@ -85,8 +85,12 @@ class Runtime:
         task = asyncio.ensure_future(work)
         task.set_name(name)
         self.tasks.append(task)
-        task.add_done_callback(lambda done: done in self.tasks and self.tasks.remove(done))
+        task.add_done_callback(self._forget)
         return task
+
+    def _forget(self, task: asyncio.Task) -> None:
+        if task in self.tasks:
+            self.tasks.remove(task)
 
     async def queue_snapshot(self) -> int:
         if self.spec.snapshot is None:
