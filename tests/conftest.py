@@ -57,5 +57,10 @@ def postgres() -> Iterator[PostgresServer | None]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Integration tests that take `database_url` run once per database engine.
-    if "database_url" in metafunc.fixturenames:
+    # A test that chooses its engines itself (its own parametrize) keeps its choice.
+    chosen = any(
+        mark.args and mark.args[0] == "database_url"
+        for mark in metafunc.definition.iter_markers("parametrize")
+    )
+    if "database_url" in metafunc.fixturenames and not chosen:
         metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

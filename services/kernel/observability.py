@@ -73,7 +73,8 @@ def events_consumed_counter(registry: CollectorRegistry) -> Counter:
 
 
 def install_observability(app: FastAPI, service: str, registry: CollectorRegistry) -> None:
-    """Request ids, trace context, access metrics and the `/metrics` route."""
+    """Request ids, trace context, access metrics and log lines, and the `/metrics` route."""
+    access = logging.getLogger("taskforce.access")
     requests = Counter(
         "http_requests_total",
         "HTTP requests",
@@ -99,12 +100,21 @@ def install_observability(app: FastAPI, service: str, registry: CollectorRegistr
         started = time.perf_counter()
         try:
             response: Response = await call_next(request)
+            elapsed = time.perf_counter() - started
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            requests.labels(service, request.method, route, str(response.status_code)).inc()
+            latency.labels(service, request.method, route).observe(elapsed)
+            # The access line, inside the request's context so it carries its ids.
+            access.info(
+                "%s %s %d",
+                request.method,
+                route,
+                response.status_code,
+                extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 1)},
+            )
         finally:
             request_id_var.reset(rid_token)
             traceparent_var.reset(tp_token)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        requests.labels(service, request.method, route, str(response.status_code)).inc()
-        latency.labels(service, request.method, route).observe(time.perf_counter() - started)
         response.headers["X-Request-ID"] = request_id
         response.headers["traceparent"] = traceparent
         return response
