@@ -2,7 +2,6 @@
 knowledge areas and technology products. Pure: reads only the given files; no database, no clock."""
 
 import csv
-import hashlib
 import io
 import re
 import zipfile
@@ -12,6 +11,7 @@ from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
+from services.kernel.taxonomy_ids import commodity_id, element_id, product_ids
 from services.profiles.taxonomy import Release, SkillRecord
 
 SOURCE = "onet"
@@ -41,18 +41,6 @@ ATTRIBUTION = (
 
 _Files = dict[str, Callable[[], bytes]]
 _Problems = dict[str, list[str]]
-
-
-def element_id(element: str) -> str:
-    return f"onet:element:{element}"
-
-
-def commodity_id(code: str) -> str:
-    return f"onet:commodity:{code}"
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def read_onet(path: Path) -> Release:
@@ -323,22 +311,11 @@ def _most_then_code(item: tuple[str, int]) -> tuple[int, str]:
 
 
 def _product_ids(products: list[str], problems: _Problems) -> dict[str, str]:
-    """Stable ids from slugs; within a colliding group (C, C#, C++) the first name in code-point
-    order keeps the bare slug and the others get a suffix from a hash of their own name, so a
-    product's id does not depend on which other products a release lists."""
-    by_slug: dict[str, list[str]] = defaultdict(list)
-    for product in products:
-        by_slug[slug(product) or "unnamed"].append(product)
-    ids = {}
-    for base, names in by_slug.items():
-        first, *others = sorted(names)
-        ids[first] = f"onet:technology:{base}"
-        for name in others:
-            digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-            ids[name] = f"onet:technology:{base}-{digest}"
-            problems["technology names whose slug collides (a hash suffix was added)"].append(
-                f"{name!r} → {ids[name]} (not {first!r})"
-            )
+    ids, collisions = product_ids(products)
+    if collisions:
+        problems["technology names whose slug collides (a hash suffix was added)"].extend(
+            collisions
+        )
     return ids
 
 
