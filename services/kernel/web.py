@@ -2,11 +2,31 @@
 problem+json responses declared in OpenAPI."""
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Header, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel.errors import DomainError
+
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200, description="The ETag read; a stale one gets 412"),
+]
+
+
+class StaleVersion(DomainError):
+    status, title, slug = 412, "Precondition failed", "stale-version"
+
+
+def check_version(current: int, if_match: str | None) -> None:
+    """`If-Match` carries the ETag a client read; a write against an older one is refused."""
+    if if_match is None:
+        return
+    wanted = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
+    if "*" not in wanted and str(current) not in wanted:
+        raise StaleVersion(f"This is now at version {current}; read it again and retry.")
 
 
 class FieldError(BaseModel):

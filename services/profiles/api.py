@@ -11,7 +11,6 @@ from fastapi import (
     Depends,
     File,
     Form,
-    Header,
     Query,
     Request,
     Response,
@@ -26,7 +25,7 @@ from services.kernel.auth import CurrentUser, User, require_roles
 from services.kernel.errors import InvalidInput
 from services.kernel.idempotency import KeyHeader, claim, create_once
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from services.kernel.web import PROBLEM_RESPONSES, db_session
+from services.kernel.web import PROBLEM_RESPONSES, IfMatch, db_session
 from services.profiles import imports, skills, workers
 from services.profiles.models import Worker
 from services.profiles.schemas import (
@@ -55,7 +54,6 @@ Staff = Annotated[CurrentUser, Depends(require_roles("manager", "admin", "servic
 Bulk = Annotated[CurrentUser, Depends(require_roles("admin", "service"))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=1000)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 SkillIdPath = Annotated[str, PathParam(max_length=300)]
 
 

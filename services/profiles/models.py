@@ -17,7 +17,7 @@ from services.kernel.contracts.profiles import (
     WorkerUpserted,
 )
 from services.kernel.db import UtcDateTime
-from services.kernel.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from services.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 def now() -> datetime:
@@ -60,21 +60,8 @@ class NotAllowed(Forbidden):
     title, slug = "Not allowed", "not-allowed"
 
 
-class StaleVersion(DomainError):
-    status, title, slug = 412, "Precondition failed", "stale-version"
-
-
 class ImportNotFound(NotFound):
     title, slug = "Import not found", "import-not-found"
-
-
-def check_version(current: int, if_match: str | None) -> None:
-    """`If-Match` carries the ETag a client read; a write against an older one is refused."""
-    if if_match is None:
-        return
-    wanted = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
-    if "*" not in wanted and str(current) not in wanted:
-        raise StaleVersion(f"The resource is at version {current}; read it again and retry.")
 
 
 class Skill(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.idempotency import Claim
 from services.kernel.outbox import add_event
 from services.kernel.pagination import decode_cursor, encode_cursor, paginate
+from services.kernel.web import check_version
 from services.profiles.models import (
     Skill,
     SkillAlreadyExists,
@@ -19,7 +20,6 @@ from services.profiles.models import (
     SkillRelation,
     TaxonomyRevision,
     UnknownSkills,
-    check_version,
     now,
 )
 from services.profiles.normalize import (

@@ -17,6 +17,7 @@ from services.kernel.errors import DomainError
 from services.kernel.idempotency import Claim
 from services.kernel.outbox import OutboxMessage, add_event
 from services.kernel.pagination import paginate, parse_datetime
+from services.kernel.web import check_version
 from services.profiles.models import (
     SELF_EDITABLE,
     NotAllowed,
@@ -25,7 +26,6 @@ from services.profiles.models import (
     WorkerAlreadyExists,
     WorkerNotFound,
     WorkerSkillRow,
-    check_version,
 )
 from services.profiles.schemas import (
     BulkLineResult,

@@ -7,13 +7,8 @@ from datetime import date
 import pytest
 
 from services.kernel.contracts.profiles import WorkerErased, WorkerSkill
-from services.profiles.models import (
-    StaleVersion,
-    Worker,
-    WorkerErasedAlready,
-    WorkerSkillNotFound,
-    check_version,
-)
+from services.kernel.web import StaleVersion, check_version
+from services.profiles.models import Worker, WorkerErasedAlready, WorkerSkillNotFound
 
 
 def a_worker(**skills: int) -> Worker:
