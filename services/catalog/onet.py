@@ -1,0 +1,334 @@
+"""O*NET text release (a folder or its zip) read as the facts job deconstruction needs:
+occupations, task statements, task → DWA → GWA links, skill ↔ GWA links, skill ratings and
+technology skills. Pure: reads only the given files; no database, no clock."""
+
+import csv
+import io
+import re
+import zipfile
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from services.kernel.taxonomy_ids import product_ids
+
+OCCUPATIONS = "Occupation Data.txt"
+TASKS = "Task Statements.txt"
+TASKS_TO_DWAS = "Tasks to DWAs.txt"
+DWAS = "DWA Reference.txt"
+SKILLS_TO_ACTIVITIES = "Skills to Work Activities.txt"
+SKILLS = "Skills.txt"
+TECHNOLOGY = "Technology Skills.txt"
+CONTENT_MODEL = "Content Model Reference.txt"
+READ_ME = "Read Me.txt"
+
+_MISSING = "n/a"
+_EXAMPLES = 5
+_VERSION_IN_READ_ME = re.compile(r"O\*NET\s+(\d+(?:\.\d+)+)\s+Database")
+
+ATTRIBUTION = (
+    "This product includes information from the O*NET {version} Database by the U.S. "
+    "Department of Labor, Employment and Training Administration (USDOL/ETA). Used under the "
+    "CC BY 4.0 license. O*NET® is a trademark of USDOL/ETA. Taskforce has modified all or some "
+    "of this information. USDOL/ETA has not approved, endorsed, or tested these modifications."
+)
+
+
+@dataclass(frozen=True)
+class Occupation:
+    code: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class TaskStatement:
+    occupation_code: str
+    task_id: int
+    text: str
+    task_type: str | None  # "Core", "Supplemental", or None where O*NET says n/a
+
+
+@dataclass(frozen=True)
+class Dwa:
+    """A Detailed Work Activity and the Generalised Work Activity (a `4.A.*` element) above it."""
+
+    dwa_id: str
+    title: str
+    iwa_id: str
+    gwa_id: str
+
+
+@dataclass(frozen=True)
+class SkillActivity:
+    skill_element: str
+    skill_name: str
+    gwa_id: str
+    gwa_name: str
+
+
+@dataclass(frozen=True)
+class SkillRating:
+    """An occupation's rating of one skill: importance 1 to 5 (IM) and level 0 to 7 (LV); None
+    when O*NET recommends suppressing the value or has none."""
+
+    occupation_code: str
+    element_id: str
+    element_name: str
+    importance: float | None
+    level: float | None
+
+
+@dataclass(frozen=True)
+class Technology:
+    occupation_code: str
+    product: str
+    product_id: str  # the kernel's product id, equal to the one profiles imported
+    hot: bool
+    listed_by: int  # how many occupations of the release list the product
+
+
+@dataclass
+class JobRelease:
+    version: str
+    attribution: str
+    occupations: list[Occupation]
+    tasks: list[TaskStatement]
+    task_dwas: list[tuple[str, int, str]]  # (occupation code, task id, DWA id)
+    dwas: list[Dwa]
+    skill_activities: list[SkillActivity]
+    ratings: list[SkillRating]
+    technologies: list[Technology]
+    gwa_titles: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+_Files = dict[str, Callable[[], bytes]]
+_Problems = dict[str, list[str]]
+
+
+def read_job_release(path: Path) -> JobRelease:
+    """Read everything deconstruction needs; the occupations and task statements must be there,
+    the other files only add links (a warning says which are missing)."""
+    problems: _Problems = defaultdict(list)
+    with ExitStack() as stack:
+        files = _find_files(Path(path), stack)
+        version = _version(files, problems)
+        occupations = _occupations(files, problems)
+        tasks = _tasks(files, problems)
+        task_dwas = [
+            (row[0], int(row[1]), row[2])
+            for row in _rows(
+                files, TASKS_TO_DWAS, ("O*NET-SOC Code", "Task ID", "DWA ID"), problems
+            )
+            if all(row) and row[1].isdigit()
+        ]
+        dwas = [
+            Dwa(dwa_id=row[2], title=row[3], iwa_id=row[1], gwa_id=row[0])
+            for row in _rows(files, DWAS, ("Element ID", "IWA ID", "DWA ID", "DWA Title"), problems)
+            if row[0] and row[2]
+        ]
+        skill_activities = [
+            SkillActivity(*row)
+            for row in _rows(
+                files,
+                SKILLS_TO_ACTIVITIES,
+                (
+                    "Skills Element ID",
+                    "Skills Element Name",
+                    "Work Activities Element ID",
+                    "Work Activities Element Name",
+                ),
+                problems,
+            )
+            if row[0] and row[2]
+        ]
+        ratings = _ratings(files, problems)
+        technologies = _technologies(files, problems)
+        gwa_titles = {a.gwa_id: a.gwa_name for a in skill_activities}
+        gwa_titles.update(
+            (row[0], row[1])
+            for row in _rows(files, CONTENT_MODEL, ("Element ID", "Element Name"), problems)
+            if row[0].startswith("4.A.")
+        )
+    return JobRelease(
+        version=version,
+        attribution=ATTRIBUTION.format(version=version),
+        occupations=occupations,
+        tasks=tasks,
+        task_dwas=task_dwas,
+        dwas=dwas,
+        skill_activities=skill_activities,
+        ratings=ratings,
+        technologies=technologies,
+        gwa_titles=gwa_titles,
+        warnings=_summaries(problems),
+    )
+
+
+def _find_files(path: Path, stack: ExitStack) -> _Files:
+    """The release's files by name, from a folder (or the folder inside it) or a zip."""
+    if path.is_dir():
+        # An unpacked download is one folder deeper (db_29_2_text/…) than people expect.
+        for folder in [path, *sorted(p for p in path.iterdir() if p.is_dir())]:
+            if (folder / OCCUPATIONS).is_file():
+                return {p.name: p.read_bytes for p in folder.iterdir() if p.is_file()}
+        raise ValueError(f"{path} is not an O*NET text release: no {OCCUPATIONS!r} in it")
+    if not path.is_file():
+        raise ValueError(f"{path} does not exist")
+    try:
+        archive = stack.enter_context(zipfile.ZipFile(path))
+    except zipfile.BadZipFile:
+        raise ValueError(
+            f"{path} is neither a folder nor a zip of the O*NET text release"
+        ) from None
+    prefixes = [
+        name[: -len(OCCUPATIONS)]
+        for name in archive.namelist()
+        if name == OCCUPATIONS or name.endswith("/" + OCCUPATIONS)
+    ]
+    if not prefixes:
+        raise ValueError(f"{path} is not an O*NET text release: no {OCCUPATIONS!r} in it")
+    prefix = min(prefixes, key=len)
+    return {
+        name[len(prefix) :]: partial(archive.read, name)
+        for name in archive.namelist()
+        if name.startswith(prefix) and name != prefix and "/" not in name[len(prefix) :]
+    }
+
+
+def _version(files: _Files, problems: _Problems) -> str:
+    if READ_ME in files and (match := _VERSION_IN_READ_ME.search(_text(files, READ_ME, problems))):
+        return match.group(1)
+    problems[f"version not found in {READ_ME!r}"].append("")
+    return "unknown"
+
+
+def _text(files: _Files, name: str, problems: _Problems) -> str:
+    raw = files[name]()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Windows-1252 decodes any byte, so a file saved by a spreadsheet stays readable.
+        problems["files that are not UTF-8 (read as Windows-1252)"].append(name)
+        return raw.decode("cp1252", errors="replace")
+
+
+def _rows(
+    files: _Files, name: str, columns: tuple[str, ...], problems: _Problems, required: bool = False
+) -> Iterator[list[str]]:
+    """The wanted columns of each row, in the order asked, `n/a` read as empty."""
+    if name not in files:
+        if required:
+            raise ValueError(f"the O*NET release lacks {name!r}")
+        problems["files absent (their links are left out)"].append(name)
+        return
+    reader = csv.reader(
+        io.StringIO(_text(files, name, problems), newline=""),
+        delimiter="\t",
+        quoting=csv.QUOTE_NONE,
+    )
+    header = [column.strip() for column in next(reader, [])]
+    missing = [column for column in columns if column not in header]
+    if missing:
+        if required:
+            raise ValueError(f"{name!r} lacks the columns {', '.join(missing)}")
+        problems[f"files lacking expected columns, ignored: {name}"].append(", ".join(missing))
+        return
+    width = len(header)
+    positions = [header.index(column) for column in columns]
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != width:
+            problems[f"rows with {width} fields expected, skipped, in {name}"].append(
+                f"line {reader.line_num} has {len(row)}"
+            )
+            continue
+        yield ["" if (value := row[at].strip()) == _MISSING else value for at in positions]
+
+
+def _occupations(files: _Files, problems: _Problems) -> list[Occupation]:
+    columns = ("O*NET-SOC Code", "Title", "Description")
+    return [
+        Occupation(code=code, title=title, description=description)
+        for code, title, description in _rows(files, OCCUPATIONS, columns, problems, True)
+        if code and title
+    ]
+
+
+def _tasks(files: _Files, problems: _Problems) -> list[TaskStatement]:
+    columns = ("O*NET-SOC Code", "Task ID", "Task", "Task Type")
+    tasks = []
+    for code, task_id, text, task_type in _rows(files, TASKS, columns, problems, True):
+        if not code or not task_id.isdigit() or not text:
+            problems["task statements without a code, an id or a text, skipped"].append(
+                f"{code} {task_id}".strip()
+            )
+            continue
+        tasks.append(TaskStatement(code, int(task_id), text, task_type or None))
+    return tasks
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _ratings(files: _Files, problems: _Problems) -> list[SkillRating]:
+    columns = (
+        "O*NET-SOC Code",
+        "Element ID",
+        "Element Name",
+        "Scale ID",
+        "Data Value",
+        "Recommend Suppress",
+        "Not Relevant",
+    )
+    scales: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
+    names: dict[str, str] = {}
+    for code, element, name, scale, value, suppress, not_relevant in _rows(
+        files, SKILLS, columns, problems
+    ):
+        if scale not in ("IM", "LV") or not code or not element:
+            continue
+        names.setdefault(element, name)
+        # O*NET flags estimates too unreliable to use (Recommend Suppress) and levels of skills
+        # the occupation does not use (Not Relevant); both count as no rating.
+        usable = suppress != "Y" and not (scale == "LV" and not_relevant == "Y")
+        scales[code, element][scale] = _number(value) if usable else None
+    return [
+        SkillRating(code, element, names[element], rated.get("IM"), rated.get("LV"))
+        for (code, element), rated in scales.items()
+    ]
+
+
+def _technologies(files: _Files, problems: _Problems) -> list[Technology]:
+    columns = ("O*NET-SOC Code", "Example", "Commodity Code", "Hot Technology")
+    listed = [row for row in _rows(files, TECHNOLOGY, columns, problems) if row[1] and row[2]]
+    # Ids over every product of the release (rows with a product and a commodity, as profiles
+    # reads them), so a product's id here equals the skill id profiles imported.
+    ids, _ = product_ids(row[1] for row in listed)
+    rows = [(code, product, is_hot) for code, product, _, is_hot in listed if code]
+    listed_by = Counter(product for _, product in {(code, product) for code, product, _ in rows})
+    hot: dict[tuple[str, str], bool] = defaultdict(bool)
+    for code, product, is_hot in rows:
+        hot[code, product] |= is_hot == "Y"
+    return [
+        Technology(code, product, ids[product], is_hot, listed_by[product])
+        for (code, product), is_hot in hot.items()
+    ]
+
+
+def _summaries(problems: _Problems) -> list[str]:
+    """One warning per kind of problem: its count and a few examples, not one per row."""
+    summaries = []
+    for kind, examples in problems.items():
+        shown = [example for example in examples[:_EXAMPLES] if example]
+        summaries.append(f"{kind}: {len(examples)} (e.g. {'; '.join(shown)})" if shown else kind)
+    return summaries
