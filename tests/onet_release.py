@@ -30,6 +30,7 @@ FILES: dict[str, list[str]] = {
         "15-2051.00\t102\t4.A.4.a.2.I01.D01\t07/2014\tAnalyst",
         "15-2051.00\t103\t4.A.2.a.4.I01.D02\t07/2014\tAnalyst",
         "15-2051.00\t104\t4.A.4.a.8.I01.D01\t07/2014\tAnalyst",
+        "11-1011.00\t200\t4.A.2.a.4.I01.D01\t07/2014\tAnalyst",
     ],
     "DWA Reference.txt": [
         "Element ID\tIWA ID\tDWA ID\tDWA Title",
@@ -67,6 +68,12 @@ FILES: dict[str, list[str]] = {
                 ("2.B.1.a", "Social Perceptiveness", "LV", "3.00", "Y", "N"),
             ]
         ),
+    ],
+    "Related Occupations.txt": [
+        "O*NET-SOC Code\tRelated O*NET-SOC Code\tRelatedness Tier\tIndex",
+        "11-1011.00\t11-2021.00\tPrimary-Short\t1",
+        "11-1011.00\t15-2051.00\tPrimary-Short\t2",
+        "15-2051.00\t11-1011.00\tPrimary-Short\t1",
     ],
     "Technology Skills.txt": [
         "O*NET-SOC Code\tExample\tCommodity Code\tCommodity Title\tHot Technology\tIn Demand",

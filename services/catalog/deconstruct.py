@@ -62,6 +62,7 @@ class Requirement:
     paths: list[Path] = field(default_factory=list)
     importance: float | None = None
     onet_level: float | None = None
+    rated_by: str | None = None  # the occupation whose ratings gave importance and level
     confidence: float | None = None
 
     def skill(self) -> dict[str, object]:
@@ -81,6 +82,7 @@ class Requirement:
             "paths": [{"dwa": p.dwa, "gwa": p.gwa} for p in self.paths],
             "importance": self.importance,
             "onet_level": self.onet_level,
+            "rated_by": self.rated_by,
             "confidence": self.confidence,
         }
 
@@ -108,7 +110,7 @@ class OccupationFacts:
     dwas_of_task: dict[int, list[Dwa]]
     gwa_titles: dict[str, str]
     skills_of_gwa: dict[str, list[tuple[str, str]]]  # GWA element → [(skill element, name)]
-    ratings: dict[str, SkillRating]  # skill element → the occupation's rating
+    ratings: dict[str, SkillRating]  # skill element → its rating (see ratings_from)
     technologies: list[Technology]
 
 
@@ -132,7 +134,9 @@ def occupation_facts(release: JobRelease, code: str) -> OccupationFacts:
         dwas_of_task=dwas_of_task,
         gwa_titles=release.gwa_titles,
         skills_of_gwa=skills_of_gwa,
-        ratings={r.element_id: r for r in release.ratings if r.occupation_code == code},
+        ratings={
+            r.element_id: r for r in release.ratings if r.occupation_code == occupation.ratings_from
+        },
         technologies=[t for t in release.technologies if t.occupation_code == code],
     )
 
@@ -185,7 +189,8 @@ def hot_technologies(technologies: Sequence[Technology]) -> list[Technology]:
 
 
 def _linked_skills(facts: OccupationFacts, statement: TaskStatement) -> list[Requirement]:
-    """Task → DWAs → GWAs → skills, kept where the occupation rates the skill important."""
+    """Task → DWAs → GWAs → skills, kept where the occupation rates the skill important (or,
+    for an occupation O*NET did not rate, the most related occupation that it did)."""
     found: dict[str, Requirement] = {}
     for dwa in facts.dwas_of_task.get(statement.task_id, []):
         gwa_title = facts.gwa_titles.get(dwa.gwa_id, dwa.gwa_id)
@@ -206,6 +211,7 @@ def _linked_skills(facts: OccupationFacts, statement: TaskStatement) -> list[Req
                     source=TASK_LINKS,
                     importance=rating.importance,
                     onet_level=rating.level,
+                    rated_by=rating.occupation_code,
                 )
             path = Path(dwa=dwa.title, gwa=gwa_title)
             if path not in requirement.paths:

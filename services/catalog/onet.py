@@ -9,7 +9,7 @@ import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +22,7 @@ DWAS = "DWA Reference.txt"
 SKILLS_TO_ACTIVITIES = "Skills to Work Activities.txt"
 SKILLS = "Skills.txt"
 TECHNOLOGY = "Technology Skills.txt"
+RELATED = "Related Occupations.txt"
 CONTENT_MODEL = "Content Model Reference.txt"
 READ_ME = "Read Me.txt"
 
@@ -42,6 +43,9 @@ class Occupation:
     code: str
     title: str
     description: str
+    # Whose skill ratings stand for this occupation's: its own, else (O*NET rates only 879 of
+    # 1,016 occupations) the most related occupation that is rated, else none.
+    ratings_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,10 @@ def read_job_release(path: Path) -> JobRelease:
     with ExitStack() as stack:
         files = _find_files(Path(path), stack)
         version = _version(files, problems)
-        occupations = _occupations(files, problems)
+        ratings = _ratings(files, problems)
+        occupations = _with_ratings_source(
+            _occupations(files, problems), ratings, _related(files, problems)
+        )
         tasks = _tasks(files, problems)
         task_dwas = [
             (row[0], int(row[1]), row[2])
@@ -146,7 +153,6 @@ def read_job_release(path: Path) -> JobRelease:
             )
             if row[0] and row[2]
         ]
-        ratings = _ratings(files, problems)
         technologies = _technologies(files, problems)
         gwa_titles = {a.gwa_id: a.gwa_name for a in skill_activities}
         gwa_titles.update(
@@ -271,6 +277,31 @@ def _tasks(files: _Files, problems: _Problems) -> list[TaskStatement]:
             continue
         tasks.append(TaskStatement(code, int(task_id), text, task_type or None))
     return tasks
+
+
+def _related(files: _Files, problems: _Problems) -> dict[str, list[str]]:
+    """Each occupation's related occupations, most related first (O*NET's Index)."""
+    columns = ("O*NET-SOC Code", "Related O*NET-SOC Code", "Index")
+    ranked: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for code, related, index in _rows(files, RELATED, columns, problems):
+        if code and related and index.isdigit():
+            ranked[code].append((int(index), related))
+    return {code: [related for _, related in sorted(pairs)] for code, pairs in ranked.items()}
+
+
+def _with_ratings_source(
+    occupations: list[Occupation], ratings: list[SkillRating], related: dict[str, list[str]]
+) -> list[Occupation]:
+    rated = {r.occupation_code for r in ratings if r.importance is not None}
+    return [
+        replace(
+            o,
+            ratings_from=o.code
+            if o.code in rated
+            else next((c for c in related.get(o.code, []) if c in rated), None),
+        )
+        for o in occupations
+    ]
 
 
 def _number(value: str) -> float | None:

@@ -143,3 +143,14 @@ def test_a_described_job_takes_the_normalisers_matches_with_their_confidence() -
         ("s:viz", False, 0.6, TEXT_MATCH),
     ]
     assert drafts[1].has_no_skill
+
+
+def test_an_unrated_occupation_borrows_the_ratings_of_its_most_related_rated_one(
+    release,
+) -> None:
+    sources = {o.code: o.ratings_from for o in release.occupations}
+    # Chief Executives are not rated here; 11-2021.00 is more related but not rated either.
+    assert sources == {DATA_SCIENTISTS: DATA_SCIENTISTS, "11-1011.00": DATA_SCIENTISTS}
+    (draft,) = deconstruct_occupation(occupation_facts(release, "11-1011.00"))
+    assert skills(draft) == {"onet:element:2.B.3.e": 4, "onet:element:2.A.1.e": 3}
+    assert {r.rated_by for r in draft.requirements if r.required} == {DATA_SCIENTISTS}

@@ -1,0 +1,375 @@
+"""Job use cases: import an O*NET release (in the background, polled by its caller) and
+deconstruct an occupation into draft tasks owned by the caller."""
+
+import asyncio
+import logging
+import shutil
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog import onet
+from services.catalog.deconstruct import DraftTask, OccupationFacts, deconstruct_occupation
+from services.catalog.jobs_models import (
+    Dwa,
+    JobImportNotFound,
+    JobReleaseMissing,
+    Occupation,
+    OccupationNotFound,
+    OccupationSkillRating,
+    OccupationTask,
+    OccupationTechnology,
+    OnetImport,
+    SkillActivity,
+    TaskDwa,
+    now,
+)
+from services.catalog.models import Task
+from services.kernel.auth import CurrentUser
+from services.kernel.db import Database
+
+log = logging.getLogger("taskforce.catalog.jobs")
+SOURCE_NAME = "O*NET"
+BATCH = 5000
+MAX_WARNINGS = 200
+# The release's tables, children first, so a replace deletes them in this order.
+RELEASE_TABLES = (
+    TaskDwa,
+    OccupationTask,
+    OccupationSkillRating,
+    OccupationTechnology,
+    SkillActivity,
+    Dwa,
+    Occupation,
+)
+
+
+# -- import ------------------------------------------------------------------------------
+
+
+async def start_job_import(session: AsyncSession, requested_by: str) -> OnetImport:
+    job = OnetImport(
+        id=uuid.uuid4(),
+        status="running",
+        occupations=0,
+        tasks=0,
+        rows=0,
+        warnings=[],
+        attribution="",
+        requested_by=requested_by,
+        started_at=now(),
+    )
+    session.add(job)
+    await session.commit()
+    return job
+
+
+def release_rows(release: onet.JobRelease) -> dict[type, list[dict[str, Any]]]:
+    """The release as rows of each table; duplicates of a key are kept once."""
+    dwas = {
+        d.dwa_id: {
+            "id": d.dwa_id,
+            "title": d.title,
+            "iwa_id": d.iwa_id,
+            "gwa_id": d.gwa_id,
+            "gwa_title": release.gwa_titles.get(d.gwa_id, d.gwa_id),
+        }
+        for d in release.dwas
+    }
+    return {
+        Occupation: list(
+            {
+                o.code: {
+                    "code": o.code,
+                    "title": o.title,
+                    "description": o.description,
+                    "ratings_from": o.ratings_from,
+                }
+                for o in release.occupations
+            }.values()
+        ),
+        OccupationTask: list(
+            {
+                (t.occupation_code, t.task_id): {
+                    "occupation_code": t.occupation_code,
+                    "task_id": t.task_id,
+                    "text": t.text,
+                    "task_type": t.task_type,
+                }
+                for t in release.tasks
+            }.values()
+        ),
+        TaskDwa: [
+            {"occupation_code": code, "task_id": task_id, "dwa_id": dwa_id}
+            for code, task_id, dwa_id in sorted(set(release.task_dwas))
+        ],
+        Dwa: list(dwas.values()),
+        SkillActivity: list(
+            {
+                (a.gwa_id, a.skill_element): {
+                    "gwa_id": a.gwa_id,
+                    "skill_element": a.skill_element,
+                    "skill_name": a.skill_name,
+                }
+                for a in release.skill_activities
+            }.values()
+        ),
+        OccupationSkillRating: [
+            {
+                "occupation_code": r.occupation_code,
+                "element_id": r.element_id,
+                "element_name": r.element_name,
+                "importance": r.importance,
+                "level": r.level,
+            }
+            for r in release.ratings
+        ],
+        OccupationTechnology: list(
+            {
+                (t.occupation_code, t.product_id): {
+                    "occupation_code": t.occupation_code,
+                    "product_id": t.product_id,
+                    "product": t.product,
+                    "hot": t.hot,
+                    "listed_by": t.listed_by,
+                }
+                for t in release.technologies
+            }.values()
+        ),
+    }
+
+
+async def replace_release(session: AsyncSession, release: onet.JobRelease) -> int:
+    """Swap the stored release for this one; the caller commits, so readers never see half
+    of one. Returns the number of rows written."""
+    tables = release_rows(release)
+    for table in RELEASE_TABLES:
+        await session.execute(sa.delete(table))
+    written = 0
+    for table in reversed(RELEASE_TABLES):
+        rows = tables[table]
+        for start in range(0, len(rows), BATCH):
+            await session.execute(sa.insert(table), rows[start : start + BATCH])
+        written += len(rows)
+    return written
+
+
+async def run_job_import(
+    db: Database, job_id: uuid.UUID, path: Path, cleanup: Callable[[], None] | None = None
+) -> None:
+    """Read the release off the event loop, then replace the stored one in one transaction."""
+    try:
+        release = await asyncio.to_thread(onet.read_job_release, path)
+        async with db.sessions() as session:
+            written = await replace_release(session, release)
+            await session.execute(
+                sa.update(OnetImport)
+                .where(OnetImport.id == job_id)
+                .values(
+                    status="succeeded",
+                    source_version=release.version,
+                    attribution=release.attribution,
+                    warnings=release.warnings[:MAX_WARNINGS],
+                    occupations=len(release.occupations),
+                    tasks=len(release.tasks),
+                    rows=written,
+                    finished_at=now(),
+                )
+            )
+            await session.commit()
+    except Exception as exc:
+        log.exception("O*NET import %s failed", job_id)
+        async with db.sessions() as session:
+            await session.execute(
+                sa.update(OnetImport)
+                .where(OnetImport.id == job_id)
+                .values(status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=now())
+            )
+            await session.commit()
+    finally:
+        if cleanup is not None:
+            cleanup()
+
+
+async def get_job_import(session: AsyncSession, job_id: uuid.UUID) -> OnetImport:
+    job = await session.get(OnetImport, job_id)
+    if job is None:
+        raise JobImportNotFound(f"No O*NET import with id {job_id}.")
+    return job
+
+
+async def fail_interrupted_job_imports(db: Database) -> int:
+    """At start-up: an import that was running when the process died will never finish.
+    Running it again is safe: an import replaces the release as a whole."""
+    async with db.sessions() as session:
+        result = await session.execute(
+            sa.update(OnetImport)
+            .where(OnetImport.status == "running")
+            .values(
+                status="failed",
+                finished_at=now(),
+                error="interrupted by a restart; run the import again (it replaces the release)",
+            )
+        )
+        await session.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def remove_tree(path: Path) -> Callable[[], None]:
+    return lambda: shutil.rmtree(path, ignore_errors=True)
+
+
+# -- deconstruction ----------------------------------------------------------------------
+
+
+@dataclass
+class DraftDefaults:
+    """What O*NET does not say about a task; the owner edits the drafts afterwards."""
+
+    hours_per_week: float = 4.0
+    start_date: date | None = None
+    weeks: int = 12
+    org_unit: str | None = None
+
+
+@dataclass
+class DeconstructedJob:
+    occupation: Occupation
+    ratings_from: Occupation | None
+    source_version: str
+    attribution: str
+    drafts: list[tuple[Task, DraftTask]]
+
+
+async def latest_release(session: AsyncSession) -> OnetImport:
+    job = await session.scalar(
+        sa.select(OnetImport)
+        .where(OnetImport.status == "succeeded")
+        .order_by(OnetImport.finished_at.desc())
+        .limit(1)
+    )
+    if job is None:
+        raise JobReleaseMissing(
+            "No O*NET release has been imported yet; an admin imports it at /v1/job-imports."
+        )
+    return job
+
+
+async def load_occupation_facts(session: AsyncSession, code: str) -> OccupationFacts:
+    occupation = await session.get(Occupation, code)
+    if occupation is None:
+        raise OccupationNotFound(f"No occupation with O*NET-SOC code {code!r}.")
+    tasks = list(
+        await session.scalars(
+            sa.select(OccupationTask).where(OccupationTask.occupation_code == code)
+        )
+    )
+    dwas_of_task: dict[int, list[onet.Dwa]] = defaultdict(list)
+    gwa_titles: dict[str, str] = {}
+    linked = await session.execute(
+        sa.select(TaskDwa.task_id, Dwa)
+        .join(Dwa, Dwa.id == TaskDwa.dwa_id)
+        .where(TaskDwa.occupation_code == code)
+        .order_by(TaskDwa.task_id, Dwa.id)
+    )
+    for task_id, dwa in linked:
+        dwas_of_task[task_id].append(onet.Dwa(dwa.id, dwa.title, dwa.iwa_id, dwa.gwa_id))
+        gwa_titles[dwa.gwa_id] = dwa.gwa_title
+    skills_of_gwa: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for link in await session.scalars(
+        sa.select(SkillActivity).order_by(SkillActivity.gwa_id, SkillActivity.skill_element)
+    ):
+        skills_of_gwa[link.gwa_id].append((link.skill_element, link.skill_name))
+    ratings = {
+        r.element_id: onet.SkillRating(
+            r.occupation_code, r.element_id, r.element_name, r.importance, r.level
+        )
+        for r in await session.scalars(
+            sa.select(OccupationSkillRating).where(
+                OccupationSkillRating.occupation_code == occupation.ratings_from
+            )
+        )
+    }
+    technologies = [
+        onet.Technology(code, t.product, t.product_id, t.hot, t.listed_by)
+        for t in await session.scalars(
+            sa.select(OccupationTechnology).where(OccupationTechnology.occupation_code == code)
+        )
+    ]
+    return OccupationFacts(
+        occupation=onet.Occupation(
+            occupation.code, occupation.title, occupation.description, occupation.ratings_from
+        ),
+        tasks=[onet.TaskStatement(code, t.task_id, t.text, t.task_type) for t in tasks],
+        dwas_of_task=dict(dwas_of_task),
+        gwa_titles=gwa_titles,
+        skills_of_gwa=dict(skills_of_gwa),
+        ratings=ratings,
+        technologies=technologies,
+    )
+
+
+def draft_task(draft: DraftTask, owner: str, defaults: DraftDefaults) -> Task:
+    """A draft as a catalog task, built as `service.create_task` builds one. A draft may lack
+    a must-have skill (O*NET linked none); its owner adds one before publishing it."""
+    start = defaults.start_date or datetime.now(UTC).date()
+    return Task(
+        id=uuid.uuid4(),
+        version=1,
+        kind="task",
+        title=draft.title,
+        description=draft.description,
+        org_unit=defaults.org_unit,
+        owner_id=owner,
+        status="draft",
+        required_skills=[r.skill() for r in draft.requirements],
+        hours_per_week=defaults.hours_per_week,
+        effort_hours=None,
+        start_date=start,
+        end_date=start + timedelta(weeks=defaults.weeks),
+        seats=1,
+        learning_seats=0,
+        remote=True,
+        location=None,
+    )
+
+
+async def deconstruct_job(
+    session: AsyncSession,
+    occupation_code: str,
+    user: CurrentUser,
+    include_supplemental: bool = False,
+    defaults: DraftDefaults | None = None,
+) -> DeconstructedJob:
+    """One draft task per task statement of the occupation, owned by the caller."""
+    release = await latest_release(session)
+    facts = await load_occupation_facts(session, occupation_code)
+    drafts = deconstruct_occupation(facts, include_supplemental)
+    tasks = [draft_task(d, user.sub, defaults or DraftDefaults()) for d in drafts]
+    session.add_all(tasks)
+    await session.commit()
+    occupation = await session.get(Occupation, occupation_code)
+    assert occupation is not None
+    ratings_from = occupation.ratings_from
+    return DeconstructedJob(
+        occupation=occupation,
+        ratings_from=await session.get(Occupation, ratings_from) if ratings_from else None,
+        source_version=release.source_version or "unknown",
+        attribution=release.attribution,
+        drafts=list(zip(tasks, drafts, strict=True)),
+    )
+
+
+def provenance(draft: DraftTask) -> list[dict[str, object]]:
+    return [r.provenance() for r in draft.requirements]
+
+
+def source_label(version: str) -> str:
+    return f"{SOURCE_NAME} {version}"
