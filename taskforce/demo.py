@@ -518,8 +518,8 @@ def _problem_line(response: httpx.Response) -> str:
 
 
 class _Poster:
-    """POSTs with the right bearer token; a 429 or 503 is retried briefly (the gateway
-    rate-limits, and a service may be restarting), anything else that is not 2xx aborts."""
+    """POSTs with the right bearer token; a 429, a 503 or skills not yet known to the catalog
+    are retried briefly, anything else that is not 2xx aborts."""
 
     def __init__(self, client: httpx.AsyncClient, token: TokenSource, seed: int) -> None:
         self.client, self.token, self.seed = client, token, seed
@@ -549,7 +549,7 @@ class _Poster:
                 raise DemoLoadError(
                     f"{what}: cannot reach {self.client.base_url}: {exc or type(exc).__name__}"
                 ) from exc
-            if response.status_code not in (429, 503) or attempt == 5:
+            if not _worth_retrying(response) or attempt == 8:
                 break
             await asyncio.sleep(_retry_after_s(response, attempt))
             attempt += 1
@@ -570,11 +570,24 @@ def _json_object(response: httpx.Response, what: str) -> Body:
     return body
 
 
+def _worth_retrying(response: httpx.Response) -> bool:
+    """Rate limits, a restarting service, and skills the catalog has not heard of yet (its
+    copy of the taxonomy follows profiles by events, a moment behind)."""
+    if response.status_code in (429, 503):
+        return True
+    if response.status_code == 422:
+        try:
+            return str(response.json().get("type", "")).endswith("/unknown-skills")
+        except ValueError:
+            return False
+    return False
+
+
 def _retry_after_s(response: httpx.Response, attempt: int) -> float:
     try:
         return min(float(response.headers.get("retry-after", "")), 5.0)
     except ValueError:
-        return 0.2 * 2**attempt
+        return min(0.2 * 2**attempt, 3.0)
 
 
 async def _bounded(

@@ -16,7 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog import onet
-from services.catalog.deconstruct import DraftTask, OccupationFacts, deconstruct_occupation
+from services.catalog.deconstruct import (
+    DraftTask,
+    Normalizer,
+    OccupationFacts,
+    deconstruct_described,
+    deconstruct_occupation,
+)
 from services.catalog.jobs_models import (
     Dwa,
     JobImportNotFound,
@@ -373,3 +379,19 @@ def provenance(draft: DraftTask) -> list[dict[str, object]]:
 
 def source_label(version: str) -> str:
     return f"{SOURCE_NAME} {version}"
+
+
+async def deconstruct_described_job(
+    session: AsyncSession,
+    title: str,
+    task_texts: list[str],
+    normalizer: Normalizer,
+    user: CurrentUser,
+    defaults: DraftDefaults | None = None,
+) -> list[tuple[Task, DraftTask]]:
+    """One draft task per task text, its skills matched by the given normaliser."""
+    drafts = deconstruct_described(title, task_texts, normalizer)
+    tasks = [draft_task(d, user.sub, defaults or DraftDefaults()) for d in drafts]
+    session.add_all(tasks)
+    await session.commit()
+    return list(zip(tasks, drafts, strict=True))

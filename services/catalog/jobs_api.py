@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog import jobs
+from services.catalog.deconstruct import DraftTask
 from services.catalog.jobs_models import DescribedJobsUnsupported
+from services.catalog.models import Task
 from services.catalog.schemas import TaskRead
 from services.kernel.auth import CurrentUser, require_roles
 from services.kernel.errors import InvalidInput
@@ -77,7 +79,9 @@ class PathRead(BaseModel):
 class RequirementProvenance(BaseModel):
     skill_id: str
     label: str
-    source: str = Field(description="'task links' (task → DWA → GWA → skill) or 'hot technology'")
+    source: str = Field(
+        description="'task links' (task → DWA → GWA → skill), 'hot technology' or 'text match'"
+    )
     paths: list[PathRead]
     importance: float | None
     onet_level: float | None
@@ -117,50 +121,69 @@ class JobImportRead(BaseModel):
     "/jobs:deconstruct",
     status_code=201,
     response_model=JobDeconstructed,
-    summary="Deconstruct an O*NET occupation into draft tasks with derived skills",
+    summary="Deconstruct an O*NET occupation (or a described job) into draft tasks",
 )
 async def deconstruct_job(
-    data: JobDeconstruct, session: Session, user: Manager
+    data: JobDeconstruct, request: Request, session: Session, user: Manager
 ) -> JobDeconstructed:
+    defaults = jobs.DraftDefaults(
+        hours_per_week=data.hours_per_week,
+        start_date=data.start_date,
+        weeks=data.weeks,
+        org_unit=data.org_unit,
+    )
     if data.occupation_code is None:
-        raise DescribedJobsUnsupported(
-            "Described jobs need the profiles normalisation, which the catalog does not call "
-            "yet; deconstruct an O*NET occupation by its code."
+        assert data.title is not None and data.task_texts is not None
+        # Set by the app once the catalog can match text to skills (profiles owns that).
+        normalizer = getattr(request.app.state, "skill_normalizer", None)
+        if normalizer is None:
+            raise DescribedJobsUnsupported(
+                "Described jobs need the skill normalisation, which this catalog has not got "
+                "yet; deconstruct an O*NET occupation by its code."
+            )
+        drafts = await jobs.deconstruct_described_job(
+            session, data.title, data.task_texts, normalizer, user, defaults
+        )
+        return JobDeconstructed(
+            job=JobRead(
+                occupation_code=None,
+                title=data.title,
+                description="",
+                ratings_from=None,
+                source="described",
+                attribution="",
+            ),
+            tasks=[draft_read(task, draft) for task, draft in drafts],
         )
     job = await jobs.deconstruct_job(
         session,
         data.occupation_code,
         user,
         include_supplemental=data.include_supplemental,
-        defaults=jobs.DraftDefaults(
-            hours_per_week=data.hours_per_week,
-            start_date=data.start_date,
-            weeks=data.weeks,
-            org_unit=data.org_unit,
-        ),
+        defaults=defaults,
     )
+    rater = job.ratings_from
     return JobDeconstructed(
         job=JobRead(
             occupation_code=job.occupation.code,
             title=job.occupation.title,
             description=job.occupation.description,
-            ratings_from=RatedOccupation(code=job.ratings_from.code, title=job.ratings_from.title)
-            if job.ratings_from
-            else None,
+            ratings_from=RatedOccupation(code=rater.code, title=rater.title) if rater else None,
             source=jobs.source_label(job.source_version),
             attribution=job.attribution,
         ),
-        tasks=[
-            DraftTaskRead(
-                **TaskRead.of(task).model_dump(),
-                onet_task_id=draft.source_task_id,
-                task_type=draft.task_type,
-                needs_skills=draft.has_no_skill,
-                requirements_provenance=[
-                    RequirementProvenance.model_validate(r.provenance()) for r in draft.requirements
-                ],
-            )
-            for task, draft in job.drafts
+        tasks=[draft_read(task, draft) for task, draft in job.drafts],
+    )
+
+
+def draft_read(task: Task, draft: DraftTask) -> DraftTaskRead:
+    return DraftTaskRead(
+        **TaskRead.of(task).model_dump(),
+        onet_task_id=draft.source_task_id,
+        task_type=draft.task_type,
+        needs_skills=draft.has_no_skill,
+        requirements_provenance=[
+            RequirementProvenance.model_validate(r.provenance()) for r in draft.requirements
         ],
     )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.catalog import api
+from services.catalog.consumers import CONSUMERS
 from services.catalog.service import snapshot_tasks
 from services.catalog.settings import CatalogSettings
 from services.kernel.contracts.catalog import TASKS_TOPIC
@@ -19,7 +20,8 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).parent / "migrations",
     routers=[api.router],
     publishes=[TASKS_TOPIC],
-    consumers=[],
+    consumers=CONSUMERS,
+    large_bodies={r"/v1/tasks:bulk": 20 * 1024 * 1024},
     snapshot=snapshot_tasks,
 )
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kernel.contracts.catalog import TaskClosed, TaskPublished, TaskState, TaskUpdated
 from services.kernel.db import UtcDateTime
-from services.kernel.errors import Conflict, Forbidden, NotFound
+from services.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 CLOSED = ("completed", "cancelled")
 
@@ -35,6 +35,44 @@ class TaskNotOwned(Forbidden):
     title, slug = "Not the task's owner", "task-not-owned"
 
 
+class TaskNotEditable(Conflict):
+    title, slug = "Task cannot be edited", "task-not-editable"
+
+
+class TaskNotStartable(Conflict):
+    title, slug = "Task cannot be started", "task-not-startable"
+
+
+class TaskNotCompletable(Conflict):
+    title, slug = "Task cannot be completed", "task-not-completable"
+
+
+class UnknownSkills(InvalidInput):
+    title, slug = "Unknown skills", "unknown-skills"
+
+
+class SkillRef(Base):
+    """The catalog's copy of the taxonomy (id and label), fed by `profiles.skills`, to
+    validate and display requirements without calling profiles."""
+
+    __tablename__ = "skill_ref"
+
+    id: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    version: Mapped[int]
+    label: Mapped[str] = mapped_column(sa.String(300))
+
+
+class TaskAssignment(Base):
+    """The catalog's copy of each assignment's status, fed by `matching.assignments`."""
+
+    __tablename__ = "task_assignment"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    version: Mapped[int]
+    task_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    status: Mapped[str] = mapped_column(sa.String(20))
+
+
 class Task(Base):
     __tablename__ = "task"
     __table_args__ = (sa.Index("ix_task_status_created", "status", "created_at", "id"),)
@@ -54,8 +92,14 @@ class Task(Base):
     end_date: Mapped[date]
     seats: Mapped[int]
     learning_seats: Mapped[int] = mapped_column(default=0)
+    seats_filled: Mapped[int] = mapped_column(default=0)
     remote: Mapped[bool] = mapped_column(default=True)
     location: Mapped[str | None] = mapped_column(sa.String(200))
+    learning_skills: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    visibility: Mapped[str] = mapped_column(sa.String(10), default="company")
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+    automation_potential: Mapped[float | None]
+    source: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
 
@@ -88,6 +132,53 @@ class Task(Base):
         self.status = "cancelled"
         self._changed()
         return None if was_draft else TaskClosed(**self.state())
+
+    def update(self, changes: dict[str, Any]) -> TaskUpdated | None:
+        """Edit a draft freely; an open task's changes are announced. None if nothing changed."""
+        if self.status not in ("draft", "open"):
+            raise TaskNotEditable(
+                f"A task in status '{self.status}' cannot be edited; only a "
+                "draft or an open task can."
+            )
+        changed = {k: v for k, v in changes.items() if getattr(self, k) != v}
+        if not changed:
+            return None
+        for name, value in changed.items():
+            setattr(self, name, value)
+        self._changed()
+        return TaskUpdated(**self.state()) if self.status == "open" else None
+
+    def start(self) -> TaskUpdated:
+        if self.status not in ("open", "filled"):
+            raise TaskNotStartable(
+                f"A task in status '{self.status}' cannot be started; an open or filled one can."
+            )
+        self.status = "in_progress"
+        self._changed()
+        return TaskUpdated(**self.state())
+
+    def complete(self) -> TaskClosed:
+        if self.status != "in_progress":
+            raise TaskNotCompletable(
+                f"A task in status '{self.status}' cannot be completed; only one in progress can."
+            )
+        self.status = "completed"
+        self._changed()
+        return TaskClosed(**self.state())
+
+    def count_seats(self, filled: int) -> TaskUpdated | None:
+        """Seats follow matching's assignments: an open task whose seats are all taken is
+        filled, and a filled task whose seat frees opens again."""
+        status = self.status
+        if status == "open" and filled >= self.seats:
+            status = "filled"
+        elif status == "filled" and filled < self.seats:
+            status = "open"
+        if (status, filled) == (self.status, self.seats_filled):
+            return None
+        self.status, self.seats_filled = status, filled
+        self._changed()
+        return TaskUpdated(**self.state()) if status != "draft" else None
 
     def current_event(self) -> TaskPublished | TaskUpdated | TaskClosed | None:
         """The event that carries the task's current state, for snapshots; none for drafts."""

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -124,3 +125,19 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error", "An unexpected error occurred.", "internal")
+
+
+def invalid_input(exc: ValidationError, where: str = "body") -> InvalidInput:
+    """A use case's own validation failure (e.g. an update checked against the whole merged
+    resource) as the same field-level 422 the request validation gives."""
+    return InvalidInput(
+        "The request is not valid; see errors.",
+        errors=[
+            {
+                "loc": [where, *(str(part) for part in err["loc"])],
+                "msg": err["msg"],
+                "type": err["type"],
+            }
+            for err in exc.errors()
+        ],
+    )

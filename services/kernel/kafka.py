@@ -93,7 +93,7 @@ async def apply_record(
         await handler(session, envelope)
         record_processed(session, consumer.name, envelope.id, envelope.type)
         await session.commit()
-    crash_point("consumer.after_db_commit", crash_at)
+    crash_point("consumer.after_db_commit", crash_at, envelope.type)
     return "applied"
 
 

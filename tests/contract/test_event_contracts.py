@@ -18,6 +18,7 @@ SNAPSHOT = Path(__file__).with_name("event_schemas.json")
 def _examples() -> list:
     from services.kernel.contracts import (
         AssignmentCompleted,
+        AssignmentUpdated,
         SkillUpserted,
         TaskClosed,
         TaskUpdated,
@@ -33,6 +34,13 @@ def _examples() -> list:
         WorkerErased(id=worker["id"], version=worker["version"] + 1),
         a_worker_upserted(),
         SkillUpserted(id="taskforce:python", version=1, label="Python", source="taskforce"),
+        AssignmentUpdated(
+            id=uuid.uuid4(),
+            version=2,
+            task_id=uuid.uuid4(),
+            worker_id=worker["id"],
+            status="accepted",
+        ),
         AssignmentCompleted(
             id=uuid.uuid4(),
             version=1,

@@ -116,6 +116,37 @@ class Stack:
         pattern = rf'^events_consumed_total{{[^}}]*outcome="{outcome}"[^}}]*}} (\S+)$'
         return sum(float(m) for m in re.findall(pattern, text, flags=re.M))
 
+    async def teach_catalog_skills(self, *skill_ids: str) -> None:
+        """Announce skills on `profiles.skills` as profiles would, and wait until the catalog
+        (which validates requirements against its copy of the taxonomy) knows them."""
+        from aiokafka import AIOKafkaProducer
+
+        from services.kernel.contracts.profiles import SkillUpserted
+        from services.kernel.events import Envelope, to_kafka
+
+        producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{self.broker_port}")
+        await producer.start()
+        try:
+            for skill_id in skill_ids:
+                event = SkillUpserted(id=skill_id, version=1, label=skill_id, source="test")
+                key, value, headers = to_kafka(Envelope.wrap(event, "/test"))
+                await producer.send_and_wait(event.topic, value=value, key=key, headers=headers)
+        finally:
+            await producer.stop()
+        self.wait_for_catalog_skills(*skill_ids)
+
+    def wait_for_catalog_skills(self, *skill_ids: str) -> None:
+        marks = ",".join("?" * len(skill_ids))
+        eventually(
+            lambda: (
+                self.query(
+                    "catalog", f"SELECT count(*) FROM skill_ref WHERE id IN ({marks})", *skill_ids
+                )
+                == [(len(skill_ids),)]
+            ),
+            what="the catalog knows the skills",
+        )
+
     def stop_everything(self) -> None:
         processes = list(self.processes.values())
         if self.broker is not None:

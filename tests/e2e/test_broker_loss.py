@@ -33,6 +33,7 @@ def test_writes_made_while_the_broker_is_down_reach_matching_once_it_is_back(sta
     _start_services(stack)
     admin = stack.client("profiles", "admin")
     assert admin.post("/v1/skills", json=a_skill()).status_code == 201
+    stack.wait_for_catalog_skills("taskforce:python")
     stack.kill_broker()
 
     manager = stack.client("catalog", "manager")
@@ -60,6 +61,7 @@ def test_a_broker_restart_mid_stream_converges_every_read_model(stack: Stack) ->
     _start_services(stack)
     admin = stack.client("profiles", "admin")
     assert admin.post("/v1/skills", json=a_skill()).status_code == 201
+    stack.wait_for_catalog_skills("taskforce:python")
     manager = stack.client("catalog", "manager")
     stop = threading.Event()
     failures: list[str] = []

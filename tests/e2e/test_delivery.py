@@ -30,9 +30,13 @@ async def test_an_event_published_twice_is_applied_once(stack: Stack) -> None:
     assert stack.query("matching", "SELECT count(*) FROM inbox_message") == [(1,)]
 
 
-def test_a_consumer_killed_after_its_commit_applies_nothing_twice(stack: Stack) -> None:
+async def test_a_consumer_killed_after_its_commit_applies_nothing_twice(stack: Stack) -> None:
     stack.start("catalog")
-    stack.start("matching", TASKFORCE_CRASH_AT="consumer.after_db_commit")
+    await stack.teach_catalog_skills("taskforce:python")
+    stack.start(
+        "matching",
+        TASKFORCE_CRASH_AT="consumer.after_db_commit:taskforce.catalog.task.published.v1",
+    )
     manager = stack.client("catalog", "manager")
     task = manager.post("/v1/tasks", json=a_task()).json()
     manager.post(f"/v1/tasks/{task['id']}:publish").raise_for_status()
@@ -49,14 +53,19 @@ def test_a_consumer_killed_after_its_commit_applies_nothing_twice(stack: Stack) 
         what="the redelivered event is recognised",
     )
     assert stack.consumed("matching", "applied") == 0
-    assert stack.query("matching", "SELECT count(*) FROM inbox_message") == [(1,)]
+    assert stack.query(
+        "matching",
+        "SELECT count(*) FROM inbox_message WHERE event_type = "
+        "'taskforce.catalog.task.published.v1'",
+    ) == [(1,)]
 
 
-def test_a_relay_killed_before_marking_sent_resends_and_the_consumer_ignores_it(
+async def test_a_relay_killed_before_marking_sent_resends_and_the_consumer_ignores_it(
     stack: Stack,
 ) -> None:
     stack.start("matching")
     stack.start("catalog", TASKFORCE_CRASH_AT="relay.after_publish")
+    await stack.teach_catalog_skills("taskforce:python")
     manager = stack.client("catalog", "manager")
     task = manager.post("/v1/tasks", json=a_task()).json()
     manager.post(f"/v1/tasks/{task['id']}:publish")
@@ -79,7 +88,7 @@ def test_a_relay_killed_before_marking_sent_resends_and_the_consumer_ignores_it(
         what="the row is resent and marked",
     )
     eventually(lambda: stack.consumed("matching", "duplicate") >= 1, what="duplicate ignored")
-    assert stack.consumed("matching", "applied") == 1
+    assert stack.consumed("matching", "applied") == 2  # the skill, and the task once
     assert stack.query("matching", "SELECT count(*) FROM task_view") == [(1,)]
 
 

@@ -18,6 +18,7 @@ def test_a_published_task_and_a_new_worker_reach_matching_through_the_gateway(st
     hris = stack.client("gateway", "service")
 
     assert admin.post("/v1/skills", json=a_skill()).status_code == 201
+    stack.wait_for_catalog_skills("taskforce:python")
     worker = hris.post("/v1/workers", json=a_worker()).json()
     task = manager.post("/v1/tasks", json=a_task()).json()
     assert task["status"] == "draft"

@@ -2,7 +2,7 @@
 a new type ending in `.v2`. `EVENT_TYPES` is the registry the AsyncAPI document is built from."""
 
 from services.kernel.contracts.catalog import TaskClosed, TaskPublished, TaskUpdated
-from services.kernel.contracts.matching import AssignmentCompleted
+from services.kernel.contracts.matching import AssignmentCompleted, AssignmentUpdated
 from services.kernel.contracts.profiles import SkillUpserted, WorkerErased, WorkerUpserted
 from services.kernel.events import Event
 
@@ -16,12 +16,14 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WorkerErased,
         SkillUpserted,
         AssignmentCompleted,
+        AssignmentUpdated,
     )
 }
 
 __all__ = [
     "EVENT_TYPES",
     "AssignmentCompleted",
+    "AssignmentUpdated",
     "SkillUpserted",
     "TaskClosed",
     "TaskPublished",

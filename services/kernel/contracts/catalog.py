@@ -11,6 +11,7 @@ from services.kernel.events import Event
 TASKS_TOPIC = "catalog.tasks"
 TaskStatus = Literal["draft", "open", "filled", "in_progress", "completed", "cancelled"]
 TaskKind = Literal["task", "project", "gig", "mentorship", "rotation"]
+Visibility = Literal["company", "org_unit"]
 
 
 class RequiredSkill(BaseModel):
@@ -35,8 +36,16 @@ class TaskState(Event):
     end_date: date
     seats: int
     learning_seats: int = 0
+    seats_filled: int = 0
     remote: bool = True
     location: str | None = None
+    description: str = ""
+    learning_skills: list[str] = Field(default_factory=list)
+    visibility: Visibility = "company"
+    parent_id: uuid.UUID | None = None
+    automation_potential: float | None = None
+    # Where the task was deconstructed from, e.g. {"kind": "onet", "occupation_code": …}.
+    source: dict[str, str] | None = None
 
 
 class TaskPublished(TaskState):

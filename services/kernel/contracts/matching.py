@@ -3,6 +3,7 @@ record skill evidence from completed work."""
 
 import uuid
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,6 +16,27 @@ class DemonstratedSkill(BaseModel):
     skill_id: str = Field(min_length=1, max_length=300)
     # Set only when the completing manager endorsed a level for this skill.
     endorsed_level: int | None = Field(default=None, ge=1, le=5)
+
+
+AssignmentStatus = Literal[
+    "offered", "accepted", "approved", "active", "completed", "declined", "withdrawn", "cancelled"
+]
+# An assignment in one of these holds one of its task's seats.
+HOLDS_SEAT = frozenset({"accepted", "approved", "active", "completed"})
+
+
+class AssignmentUpdated(Event):
+    """An assignment was made or moved on in its lifecycle; catalog counts seats from it."""
+
+    type = "taskforce.matching.assignment.updated.v1"
+    topic = ASSIGNMENTS_TOPIC
+
+    id: uuid.UUID
+    version: int
+    task_id: uuid.UUID
+    worker_id: uuid.UUID
+    status: AssignmentStatus
+    learning_seat: bool = False
 
 
 class AssignmentCompleted(Event):

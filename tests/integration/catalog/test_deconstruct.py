@@ -162,6 +162,44 @@ async def test_a_broken_release_fails_its_import_and_keeps_the_previous_one(
             assert (await jobs.latest_release(session)).source_version == "29.2"
 
 
+async def test_a_described_job_gets_the_normalisers_skills_with_their_confidence(
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
+    def normalizer(texts: list[str]) -> list[list[tuple[str, str, float]]]:
+        known = {"dashboards": ("esco:bi", "business intelligence", 0.91)}
+        return [[m for word, m in known.items() if word in text] for text in texts]
+
+    app = catalog_app(database_url, key_file)
+    app.state.skill_normalizer = normalizer
+    manager = bearer(token_for("manager", sub="mgr-2"))
+    body = {"title": "BI analyst", "task_texts": ["Build dashboards", "Run the weekly call"]}
+    async with client_of(app) as client:
+        answer = await client.post("/v1/jobs:deconstruct", json=body, headers=manager)
+        assert answer.status_code == 201, answer.text
+        job, tasks = answer.json()["job"], answer.json()["tasks"]
+        assert job["source"] == "described" and job["occupation_code"] is None
+        assert [t["title"] for t in tasks] == ["Build dashboards", "Run the weekly call"]
+        (match,) = tasks[0]["requirements_provenance"]
+        assert (match["skill_id"], match["confidence"]) == ("esco:bi", 0.91)
+        assert tasks[0]["required_skills"][0]["required"] is True
+        assert tasks[1]["needs_skills"] is True and tasks[1]["required_skills"] == []
+        listed = (await client.get("/v1/tasks", headers=manager)).json()["items"]
+        assert {t["id"] for t in listed} == {t["id"] for t in tasks}
+
+
+async def test_an_import_interrupted_by_a_restart_is_marked_failed(
+    database_url: str, key_file: Path, client_of: Callable
+) -> None:
+    app = catalog_app(database_url, key_file)
+    async with client_of(app):
+        async with app.state.db.sessions() as session:
+            job = await jobs.start_job_import(session, "admin-1")
+        assert await jobs.fail_interrupted_job_imports(app.state.db) == 1
+        async with app.state.db.sessions() as session:
+            failed = await jobs.get_job_import(session, job.id)
+        assert failed.status == "failed" and "restart" in (failed.error or "")
+
+
 @pytest.mark.skipif(not SHARED_ONET.is_dir(), reason="the real O*NET release is not there")
 async def test_real_occupations_deconstruct_into_skilled_tasks_at_their_rated_levels(
     database_url: str, key_file: Path, client_of: Callable

@@ -10,6 +10,7 @@ from services.catalog.main import create_app
 from services.catalog.settings import CatalogSettings
 from services.kernel.outbox import OutboxMessage
 from tests.builders import a_task
+from tests.integration.catalog.conftest import seed_skills
 from tests.integration.conftest import service_settings
 
 
@@ -35,6 +36,7 @@ async def test_publishing_a_task_stages_task_published_in_the_outbox(
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager", sub="mgr-1"))
     async with client_of(app) as client:
+        await seed_skills(app)
         created = await client.post("/v1/tasks", json=a_task(), headers=manager)
         assert created.status_code == 201, created.text
         task = created.json()
@@ -60,6 +62,7 @@ async def test_publishing_twice_is_refused_and_announces_nothing_more(
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager"))
     async with client_of(app) as client:
+        await seed_skills(app)
         task = (await client.post("/v1/tasks", json=a_task(), headers=manager)).json()
         await client.post(f"/v1/tasks/{task['id']}:publish", headers=manager)
         again = await client.post(f"/v1/tasks/{task['id']}:publish", headers=manager)
@@ -85,6 +88,7 @@ async def test_invalid_tasks_get_field_errors_and_change_nothing(
         ),
     }
     async with client_of(app) as client:
+        await seed_skills(app)
         for field, body in cases.items():
             response = await client.post("/v1/tasks", json=body, headers=manager)
             assert response.status_code == 422, field
@@ -100,6 +104,7 @@ async def test_only_the_owner_or_an_admin_moves_a_task(
 ) -> None:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     async with client_of(app) as client:
+        await seed_skills(app)
         task = (
             await client.post(
                 "/v1/tasks", json=a_task(), headers=bearer(token_for("manager", sub="owner"))
@@ -125,6 +130,7 @@ async def test_cancelling_an_open_task_announces_it_closed_and_a_draft_silently(
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager"))
     async with client_of(app) as client:
+        await seed_skills(app)
         draft = (await client.post("/v1/tasks", json=a_task(), headers=manager)).json()
         live = (await client.post("/v1/tasks", json=a_task(), headers=manager)).json()
         await client.post(f"/v1/tasks/{live['id']}:publish", headers=manager)
@@ -143,6 +149,7 @@ async def test_listing_pages_with_an_opaque_cursor_and_refuses_a_forged_one(
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager"))
     async with client_of(app) as client:
+        await seed_skills(app)
         ids = [
             (await client.post("/v1/tasks", json=a_task(title=f"t{i}"), headers=manager)).json()[
                 "id"
@@ -171,6 +178,7 @@ async def test_requests_without_a_valid_token_are_refused(
 ) -> None:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     async with client_of(app) as client:
+        await seed_skills(app)
         for headers in ({}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic x"}):
             response = await client.get("/v1/tasks", headers=headers)
             assert response.status_code == 401
@@ -184,6 +192,7 @@ async def test_a_create_retried_with_its_idempotency_key_returns_the_first_task(
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
     manager = bearer(token_for("manager", sub="mgr-1"))
     async with client_of(app) as client:
+        await seed_skills(app)
         keyed = manager | {"Idempotency-Key": "project-tool-42"}
         first = await client.post("/v1/tasks", json=a_task(), headers=keyed)
         again = await client.post("/v1/tasks", json=a_task(), headers=keyed)

@@ -1,4 +1,4 @@
-"""Tasks, and the kernel's outbox and inbox.
+"""Tasks, the local copies of skills and assignments, and the kernel's tables.
 
 Revision ID: 0001
 Revises:
@@ -35,15 +35,38 @@ def upgrade() -> None:
         sa.Column("end_date", sa.Date, nullable=False),
         sa.Column("seats", sa.Integer, nullable=False),
         sa.Column("learning_seats", sa.Integer, nullable=False),
+        sa.Column("seats_filled", sa.Integer, nullable=False),
         sa.Column("remote", sa.Boolean, nullable=False),
         sa.Column("location", sa.String(200)),
+        sa.Column("learning_skills", sa.JSON, nullable=False),
+        sa.Column("visibility", sa.String(10), nullable=False),
+        sa.Column("parent_id", sa.Uuid),
+        sa.Column("automation_potential", sa.Float),
+        sa.Column("source", sa.JSON),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_task_status_created", "task", ["status", "created_at", "id"])
+    op.create_index("ix_task_parent_id", "task", ["parent_id"])
+    op.create_table(
+        "skill_ref",
+        sa.Column("id", sa.String(300), primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("label", sa.String(300), nullable=False),
+    )
+    op.create_table(
+        "task_assignment",
+        sa.Column("id", sa.Uuid, primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("task_id", sa.Uuid, nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+    )
+    op.create_index("ix_task_assignment_task_id", "task_assignment", ["task_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("task_assignment")
+    op.drop_table("skill_ref")
     op.drop_table("task")
     op.drop_table("inbox_message")
     op.drop_table("idempotency_key")
