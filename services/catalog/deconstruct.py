@@ -3,6 +3,7 @@ into draft tasks with required skills, each requirement saying where it came fro
 database, no clock."""
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -255,3 +256,40 @@ def deconstruct_described(
             )
         )
     return drafts
+
+
+# A label found word for word in a task text; the catalog's own stand-in for the profiles
+# normalisation, which it may not call in-process.
+LABEL_CONFIDENCE = 0.9
+LONGEST_LABEL_WORDS = 6
+SHORTEST_LABEL = 3
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#.]*[a-z0-9+#]|[a-z0-9]")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def label_normalizer(labels: dict[str, str]) -> Normalizer:
+    """A normaliser over skill labels (id → label): every label that appears word for word in
+    a text is a match, longest labels first. Labels shorter than three characters ("C", "R")
+    are left out: as words they match too much ordinary text."""
+    index: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for skill_id, label in labels.items():
+        words = tuple(_words(label))
+        if words and len(label) >= SHORTEST_LABEL and len(words) <= LONGEST_LABEL_WORDS:
+            index.setdefault(words, []).append((skill_id, label))
+
+    def normalize(texts: list[str]) -> list[list[Match]]:
+        results = []
+        for text in texts:
+            words = _words(text)
+            found: dict[str, Match] = {}
+            for size in range(min(LONGEST_LABEL_WORDS, len(words)), 0, -1):
+                for start in range(len(words) - size + 1):
+                    for skill_id, label in index.get(tuple(words[start : start + size]), []):
+                        found.setdefault(skill_id, (skill_id, label, LABEL_CONFIDENCE))
+            results.append(list(found.values()))
+        return results
+
+    return normalize

@@ -22,6 +22,7 @@ from services.catalog.deconstruct import (
     OccupationFacts,
     deconstruct_described,
     deconstruct_occupation,
+    label_normalizer,
 )
 from services.catalog.jobs_models import (
     Dwa,
@@ -34,10 +35,11 @@ from services.catalog.jobs_models import (
     OccupationTechnology,
     OnetImport,
     SkillActivity,
+    SkillLabelsMissing,
     TaskDwa,
     now,
 )
-from services.catalog.models import Task
+from services.catalog.models import SkillRef, Task
 from services.kernel.auth import CurrentUser
 from services.kernel.db import Database
 
@@ -322,10 +324,13 @@ async def load_occupation_facts(session: AsyncSession, code: str) -> OccupationF
     )
 
 
-def draft_task(draft: DraftTask, owner: str, defaults: DraftDefaults) -> Task:
+def draft_task(
+    draft: DraftTask, owner: str, defaults: DraftDefaults, source: dict[str, str]
+) -> Task:
     """A draft as a catalog task, built as `service.create_task` builds one. A draft may lack
     a must-have skill (O*NET linked none); its owner adds one before publishing it."""
     start = defaults.start_date or datetime.now(UTC).date()
+    created = datetime.now(UTC)
     return Task(
         id=uuid.uuid4(),
         version=1,
@@ -344,6 +349,10 @@ def draft_task(draft: DraftTask, owner: str, defaults: DraftDefaults) -> Task:
         learning_seats=0,
         remote=True,
         location=None,
+        seats_filled=0,
+        source=source,
+        created_at=created,
+        updated_at=created,
     )
 
 
@@ -358,7 +367,22 @@ async def deconstruct_job(
     release = await latest_release(session)
     facts = await load_occupation_facts(session, occupation_code)
     drafts = deconstruct_occupation(facts, include_supplemental)
-    tasks = [draft_task(d, user.sub, defaults or DraftDefaults()) for d in drafts]
+    tasks = [
+        draft_task(
+            draft,
+            user.sub,
+            defaults or DraftDefaults(),
+            {
+                "kind": "onet",
+                "release": source_label(release.source_version or "unknown"),
+                "occupation_code": facts.occupation.code,
+                "occupation": facts.occupation.title,
+                "task_id": str(draft.source_task_id),
+                "task_type": draft.task_type or "n/a",
+            },
+        )
+        for draft in drafts
+    ]
     session.add_all(tasks)
     await session.commit()
     occupation = await session.get(Occupation, occupation_code)
@@ -391,7 +415,20 @@ async def deconstruct_described_job(
 ) -> list[tuple[Task, DraftTask]]:
     """One draft task per task text, its skills matched by the given normaliser."""
     drafts = deconstruct_described(title, task_texts, normalizer)
-    tasks = [draft_task(d, user.sub, defaults or DraftDefaults()) for d in drafts]
+    source = {"kind": "described", "job_title": title}
+    tasks = [draft_task(d, user.sub, defaults or DraftDefaults(), source) for d in drafts]
     session.add_all(tasks)
     await session.commit()
     return list(zip(tasks, drafts, strict=True))
+
+
+async def skill_label_normalizer(session: AsyncSession) -> Normalizer:
+    """A normaliser over the catalog's copy of the taxonomy labels (fed by profiles)."""
+    rows = await session.execute(sa.select(SkillRef.id, SkillRef.label))
+    labels = {skill_id: label for skill_id, label in rows}
+    if not labels:
+        raise SkillLabelsMissing(
+            "The catalog has no skill labels yet to match task texts against; they arrive "
+            "from profiles once its taxonomy is imported."
+        )
+    return label_normalizer(labels)

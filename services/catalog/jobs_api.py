@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog import jobs
 from services.catalog.deconstruct import DraftTask
-from services.catalog.jobs_models import DescribedJobsUnsupported
 from services.catalog.models import Task
 from services.catalog.schemas import TaskRead
 from services.kernel.auth import CurrentUser, require_roles
@@ -134,13 +133,11 @@ async def deconstruct_job(
     )
     if data.occupation_code is None:
         assert data.title is not None and data.task_texts is not None
-        # Set by the app once the catalog can match text to skills (profiles owns that).
+        # An app may supply a better normaliser (profiles'); the default matches the labels
+        # of the catalog's own copy of the taxonomy.
         normalizer = getattr(request.app.state, "skill_normalizer", None)
         if normalizer is None:
-            raise DescribedJobsUnsupported(
-                "Described jobs need the skill normalisation, which this catalog has not got "
-                "yet; deconstruct an O*NET occupation by its code."
-            )
+            normalizer = await jobs.skill_label_normalizer(session)
         drafts = await jobs.deconstruct_described_job(
             session, data.title, data.task_texts, normalizer, user, defaults
         )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.catalog.models import Base
 from services.kernel.db import UtcDateTime
-from services.kernel.errors import Conflict, DomainError, NotFound
+from services.kernel.errors import Conflict, NotFound
 
 
 def now() -> datetime:
@@ -122,5 +122,5 @@ class OnetImport(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class DescribedJobsUnsupported(DomainError):
-    status, title, slug = 501, "Described jobs not supported yet", "described-jobs-unsupported"
+class SkillLabelsMissing(Conflict):
+    title, slug = "No skill labels to match against", "skill-labels-missing"

@@ -22,6 +22,7 @@ from services.catalog.models import Task
 from services.catalog.onet import read_job_release
 from services.catalog.settings import CatalogSettings
 from services.kernel.auth import CurrentUser
+from tests.integration.catalog.conftest import seed_skills
 from tests.integration.conftest import service_settings
 from tests.onet_release import DATA_SCIENTISTS, write_onet_release, zip_onet_release
 
@@ -102,6 +103,34 @@ async def test_an_imported_occupation_is_deconstructed_into_draft_tasks(
     assert {str(i) for i in rows} == {t["id"] for t in tasks}
     stored = next(t for t in rows.values() if str(t.id) == first["id"])
     assert stored.required_skills == first["required_skills"] and stored.status == "draft"
+    assert stored.source == {
+        "kind": "onet",
+        "release": "O*NET 29.2",
+        "occupation_code": DATA_SCIENTISTS,
+        "occupation": "Data Scientists",
+        "task_id": "100",
+        "task_type": "Core",
+    }
+    assert first["source"] == stored.source
+
+
+async def test_a_described_job_is_matched_to_the_catalogs_skill_labels(
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
+    app = catalog_app(database_url, key_file)
+    manager = bearer(token_for("manager"))
+    body = {"title": "Analyst", "task_texts": ["Query sales data with SQL and Excel"]}
+    async with client_of(app) as client:
+        await seed_skills(app)
+        answer = await client.post("/v1/jobs:deconstruct", json=body, headers=manager)
+        assert answer.status_code == 201, answer.text
+        (task,) = answer.json()["tasks"]
+        assert {s["skill_id"] for s in task["required_skills"]} == {
+            "taskforce:sql",
+            "taskforce:excel",
+        }
+        assert {p["confidence"] for p in task["requirements_provenance"]} == {0.9}
+        assert task["source"] == {"kind": "described", "job_title": "Analyst"}
 
 
 async def test_deconstruction_refuses_before_an_import_an_unknown_code_and_a_worker(
@@ -143,7 +172,8 @@ async def test_deconstruction_refuses_before_an_import_an_unknown_code_and_a_wor
             json={"title": "Analyst", "task_texts": ["Build dashboards"]},
             headers=manager,
         )
-        assert described.status_code == 501
+        assert described.status_code == 409  # no skill labels have reached the catalog yet
+        assert described.json()["type"].endswith("skill-labels-missing")
         assert (await client.get("/v1/tasks", headers=manager)).json()["items"] == []
 
 

@@ -10,6 +10,7 @@ from services.catalog.deconstruct import (
     TEXT_MATCH,
     deconstruct_described,
     deconstruct_occupation,
+    label_normalizer,
     level_of,
     occupation_facts,
     title_of,
@@ -154,3 +155,14 @@ def test_an_unrated_occupation_borrows_the_ratings_of_its_most_related_rated_one
     (draft,) = deconstruct_occupation(occupation_facts(release, "11-1011.00"))
     assert skills(draft) == {"onet:element:2.B.3.e": 4, "onet:element:2.A.1.e": 3}
     assert {r.rated_by for r in draft.requirements if r.required} == {DATA_SCIENTISTS}
+
+
+def test_the_label_index_finds_labels_word_for_word_and_skips_tiny_ones() -> None:
+    normalize = label_normalizer(
+        {"s:sql": "SQL", "s:c": "C", "s:cpp": "C++", "s:excel": "Microsoft Excel", "s:r": "R"}
+    )
+    (matches, none) = normalize(
+        ["Query data with SQL in C++ or C, then R and Microsoft Excel", "x"]
+    )
+    assert sorted(skill_id for skill_id, _, _ in matches) == ["s:cpp", "s:excel", "s:sql"]
+    assert none == []
