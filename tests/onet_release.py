@@ -78,7 +78,7 @@ FILES: dict[str, list[str]] = {
     "Technology Skills.txt": [
         "O*NET-SOC Code\tExample\tCommodity Code\tCommodity Title\tHot Technology\tIn Demand",
         "15-2051.00\tPython\t43232402\tProgram development software\tY\tY",
-        "15-2051.00\tR\t43232402\tProgram development software\tY\tN",
+        "15-2051.00\tR\t43232402\tProgram development software\tY\tY",
         "15-2051.00\tSAS\t43232612\tData base user interface\tY\tN",
         "15-2051.00\tMicrosoft Excel\t43232110\tSpreadsheet software\tY\tN",
         "15-2051.00\tTableau\t43232105\tBusiness intelligence\tY\tN",

@@ -20,8 +20,9 @@ from services.kernel.taxonomy_ids import element_id
 # A skill becomes a task's requirement when the occupation rates its importance at least
 # "Important" (3 on O*NET's 1 to 5 scale).
 MIN_IMPORTANCE = 3.0
-# The occupation's hot technologies become nice-to-haves of every task; only the most
-# widely listed ones, so that twenty products do not drown the task's real skills.
+# The occupation's hot technologies become nice-to-haves of every task; only five, so that
+# twenty products do not drown the task's real skills: those its job postings ask for
+# (O*NET's In Demand) first, then the most widely listed.
 HOT_TECHNOLOGIES = 5
 # A skill rated important whose level O*NET suppressed gets the middle of our scale.
 UNRATED_LEVEL = 3
@@ -184,9 +185,11 @@ def deconstruct_occupation(
 
 
 def hot_technologies(technologies: Sequence[Technology]) -> list[Technology]:
-    """The occupation's hot technologies listed by the most occupations, then by name."""
+    """The occupation's hot technologies: in demand first, then listed by the most
+    occupations, then by name."""
     hot = [tech for tech in technologies if tech.hot]
-    return sorted(hot, key=lambda t: (-t.listed_by, t.product))[:HOT_TECHNOLOGIES]
+    ranked = sorted(hot, key=lambda t: (not t.in_demand, -t.listed_by, t.product))
+    return ranked[:HOT_TECHNOLOGIES]
 
 
 def _linked_skills(facts: OccupationFacts, statement: TaskStatement) -> list[Requirement]:

@@ -147,6 +147,7 @@ def release_rows(release: onet.JobRelease) -> dict[type, list[dict[str, Any]]]:
                     "product": t.product,
                     "hot": t.hot,
                     "listed_by": t.listed_by,
+                    "in_demand": t.in_demand,
                 }
                 for t in release.technologies
             }.values()
@@ -306,7 +307,7 @@ async def load_occupation_facts(session: AsyncSession, code: str) -> OccupationF
         )
     }
     technologies = [
-        onet.Technology(code, t.product, t.product_id, t.hot, t.listed_by)
+        onet.Technology(code, t.product, t.product_id, t.hot, t.listed_by, t.in_demand)
         for t in await session.scalars(
             sa.select(OccupationTechnology).where(OccupationTechnology.occupation_code == code)
         )

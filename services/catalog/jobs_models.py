@@ -100,6 +100,7 @@ class OccupationTechnology(Base):
     product: Mapped[str] = mapped_column(sa.String(300))
     hot: Mapped[bool]
     listed_by: Mapped[int]
+    in_demand: Mapped[bool]
 
 
 class OnetImport(Base):

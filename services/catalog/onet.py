@@ -93,6 +93,7 @@ class Technology:
     product_id: str  # the kernel's product id, equal to the one profiles imported
     hot: bool
     listed_by: int  # how many occupations of the release list the product
+    in_demand: bool = False  # asked for in this occupation's job postings
 
 
 @dataclass
@@ -340,19 +341,20 @@ def _ratings(files: _Files, problems: _Problems) -> list[SkillRating]:
 
 
 def _technologies(files: _Files, problems: _Problems) -> list[Technology]:
-    columns = ("O*NET-SOC Code", "Example", "Commodity Code", "Hot Technology")
+    columns = ("O*NET-SOC Code", "Example", "Commodity Code", "Hot Technology", "In Demand")
     listed = [row for row in _rows(files, TECHNOLOGY, columns, problems) if row[1] and row[2]]
     # Ids over every product of the release (rows with a product and a commodity, as profiles
     # reads them), so a product's id here equals the skill id profiles imported.
     ids, _ = product_ids(row[1] for row in listed)
-    rows = [(code, product, is_hot) for code, product, _, is_hot in listed if code]
-    listed_by = Counter(product for _, product in {(code, product) for code, product, _ in rows})
-    hot: dict[tuple[str, str], bool] = defaultdict(bool)
-    for code, product, is_hot in rows:
-        hot[code, product] |= is_hot == "Y"
+    flags: dict[tuple[str, str], tuple[bool, bool]] = {}
+    for code, product, _, hot, in_demand in listed:
+        if code:
+            was_hot, was_in_demand = flags.get((code, product), (False, False))
+            flags[code, product] = (was_hot or hot == "Y", was_in_demand or in_demand == "Y")
+    listed_by = Counter(product for _, product in flags)
     return [
-        Technology(code, product, ids[product], is_hot, listed_by[product])
-        for (code, product), is_hot in hot.items()
+        Technology(code, product, ids[product], hot, listed_by[product], in_demand)
+        for (code, product), (hot, in_demand) in flags.items()
     ]
 
 

@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("product", sa.String(300), nullable=False),
         sa.Column("hot", sa.Boolean, nullable=False),
         sa.Column("listed_by", sa.Integer, nullable=False),
+        sa.Column("in_demand", sa.Boolean, nullable=False),
     )
     op.create_table(
         "onet_import",
