@@ -17,7 +17,7 @@ from taskforce.demo import (
     load_demo,
     stack_is_empty,
 )
-from taskforce.importing import ImportFailed, summary, upload_release
+from taskforce.importing import ImportFailed, job_summary, summary, upload_release
 from taskforce.stack import StackError, run_stack
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -169,16 +169,28 @@ Token = typer.Option(
 )
 
 
-def _import(source: str, paths: list[Path], url: str, bearer: str | None, key_file: Path) -> None:
+def _import(
+    source: str,
+    paths: list[Path],
+    url: str,
+    bearer: str | None,
+    key_file: Path,
+    with_jobs: bool = False,
+) -> None:
     token = bearer or _minter(key_file)("taskforce-import", ["admin"], None)
     console = Console()
     try:
         job = upload_release(url, token, source, paths, console)
+        console.print(summary(job), highlight=False)
+        if with_jobs:
+            jobs = upload_release(
+                url, token, source, paths, console, endpoint="/v1/job-imports", what="O*NET jobs"
+            )
+            console.print(job_summary(jobs), highlight=False)
     except ImportFailed as exc:
         fail(str(exc))
     except httpx.HTTPError as exc:
         fail(f"cannot reach {url}: {exc}")
-    console.print(summary(job), highlight=False)
 
 
 @import_app.command("esco")
@@ -206,5 +218,6 @@ def import_onet(
     bearer: str | None = Token,
     key_file: Path = KeyFile,
 ) -> None:
-    """Import O*NET skills, knowledge areas and technology skills."""
-    _import("onet", [path], url, bearer, key_file)
+    """Import O*NET skills, knowledge areas and technology skills (profiles), and the
+    occupations and task statements that jobs are deconstructed from (catalog)."""
+    _import("onet", [path], url, bearer, key_file, with_jobs=True)

@@ -35,9 +35,17 @@ def zip_directory(folder: Path, into: Path) -> Path:
 
 
 def upload_release(
-    url: str, token: str, source: str, paths: list[Path], console: Console, poll_s: float = 0.5
+    url: str,
+    token: str,
+    source: str,
+    paths: list[Path],
+    console: Console,
+    poll_s: float = 0.5,
+    endpoint: str = "/v1/skill-imports",
+    what: str | None = None,
 ) -> dict[str, Any]:
-    """Start the import, show its progress until it ends, and return the finished job."""
+    """Start the import at `endpoint`, show its progress until it ends, and return the
+    finished job."""
     headers = {"Authorization": f"Bearer {token}"}
     with ExitStack() as stack, httpx.Client(base_url=url, headers=headers, timeout=300) as http:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -49,7 +57,7 @@ def upload_release(
             handle = stack.enter_context(upload.open("rb"))
             files.append(("files", (upload.name, handle, "application/zip")))
         with console.status(f"Uploading {len(files)} file(s) to {url}…"):
-            started = http.post("/v1/skill-imports", data={"source": source}, files=files)
+            started = http.post(endpoint, data={"source": source}, files=files)
         if started.status_code != 202:
             raise ImportFailed(f"the import was refused: {_problem(started)}")
         job = started.json()
@@ -61,17 +69,28 @@ def upload_release(
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console) as progress:
-            bar = progress.add_task(source.upper(), total=None)
+            bar = progress.add_task(what or source.upper(), total=None)
             while job["status"] == "running":
                 time.sleep(poll_s)
                 polled = http.get(location)
                 if polled.status_code != 200:
                     raise ImportFailed(f"cannot follow the import: {_problem(polled)}")
                 job = polled.json()
-                progress.update(bar, total=job["total"] or None, completed=job["processed"])
+                # Job imports report no counts until done: the bar then only shows time.
+                progress.update(
+                    bar, total=job.get("total") or None, completed=job.get("processed", 0)
+                )
         if job["status"] != "succeeded":
             raise ImportFailed(f"the import failed: {job.get('error')}")
         return job
+
+
+def job_summary(job: dict[str, Any]) -> str:
+    """The catalog's O*NET job import: occupations and task statements for deconstruction."""
+    return (
+        f"O*NET {job['source_version']} jobs: {job['occupations']} occupations and "
+        f"{job['tasks']} task statements ready to deconstruct."
+    )
 
 
 def summary(job: dict[str, Any]) -> str:

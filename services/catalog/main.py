@@ -5,8 +5,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.catalog import api
+from services.catalog import api, jobs_api
 from services.catalog.consumers import CONSUMERS
+from services.catalog.jobs import fail_interrupted_job_imports
 from services.catalog.service import snapshot_tasks
 from services.catalog.settings import CatalogSettings
 from services.kernel.contracts.catalog import TASKS_TOPIC
@@ -18,10 +19,11 @@ SPEC = ServiceSpec(
     description="Tasks, projects and gigs deconstructed from jobs: their skills, effort, dates, "
     "seats and lifecycle.",
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[api.router],
+    routers=[api.router, jobs_api.router],
     publishes=[TASKS_TOPIC],
     consumers=CONSUMERS,
-    large_bodies={r"/v1/tasks:bulk": 20 * 1024 * 1024},
+    large_bodies={r"/v1/tasks:bulk": 20 * 1024 * 1024, r"/v1/job-imports": 200 * 1024 * 1024},
+    on_start=fail_interrupted_job_imports,
     snapshot=snapshot_tasks,
 )
 

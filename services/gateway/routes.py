@@ -10,7 +10,7 @@ ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^/v1/tasks/[^/]+/candidates(/.*)?$", "matching"),
         (r"^/v1/workers/[^/]+/recommendations$", "matching"),
         (r"^/v1/(match-runs|assignments)([/:].*)?$", "matching"),
-        (r"^/v1/(tasks|jobs)([/:].*)?$", "catalog"),
+        (r"^/v1/(tasks|jobs|job-imports)([/:].*)?$", "catalog"),
         (r"^/v1/(workers|skills|skill-imports)([/:].*)?$", "profiles"),
     ]
 )

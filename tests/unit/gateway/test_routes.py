@@ -26,6 +26,8 @@ from services.gateway.settings import GatewaySettings
         ("/v1/workers/w1/recommendations/extra", "profiles"),
         ("/v1/skills:normalize", "profiles"),
         ("/v1/skill-imports", "profiles"),
+        ("/v1/job-imports", "catalog"),
+        ("/v1/jobs:deconstruct", "catalog"),
         ("/v1/skill-imports/0b7c2a1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f", "profiles"),
         ("/v1/workers:bulk", "profiles"),
         ("/v1/skills/http%3A%2F%2Fdata.europa.eu%2Fesco%2Fskill%2Fabc", "profiles"),
