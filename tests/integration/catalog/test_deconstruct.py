@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from services.catalog import jobs, jobs_api
 from services.catalog.deconstruct import MIN_IMPORTANCE, TASK_LINKS, level_of
 from services.catalog.jobs_models import OnetImport
-from services.catalog.main import create_app
+from services.catalog.main import SPEC, create_app
 from services.catalog.models import Task
 from services.catalog.onet import read_job_release
 from services.catalog.settings import CatalogSettings
@@ -40,7 +40,8 @@ def bearer(token: str) -> dict[str, str]:
 
 def catalog_app(database_url: str, key_file: Path) -> FastAPI:
     app = create_app(service_settings(CatalogSettings, database_url, key_file))
-    app.include_router(jobs_api.router)
+    if jobs_api.router not in SPEC.routers:  # until the service spec lists the job routes
+        app.include_router(jobs_api.router)
     return app
 
 
