@@ -1,6 +1,7 @@
 """Import benchmarks: the full ESCO and O*NET skill releases through profiles' real import job
 (parse, batched upserts, relations, outbox events) into a fresh SQLite database, then the same
-release again (a no-op), and the catalog's O*NET job import. Skips where ../shared/data is absent."""
+release again (a no-op), and the catalog's O*NET job import. Skips where ../shared/data is
+absent."""
 
 import asyncio
 import os

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.profiles.normalize import (
+from services.kernel.normalize import (
     MAX_BATCH,
     LabelIndex,
     SkillLabels,

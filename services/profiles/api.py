@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.auth import CurrentUser, User, require_roles
 from services.kernel.errors import InvalidInput
 from services.kernel.idempotency import KeyHeader, claim, create_once
+from services.kernel.labels import LabelCache
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, IfMatch, db_session
 from services.profiles import imports, skills, workers
@@ -45,7 +46,6 @@ from services.profiles.schemas import (
     WorkerSkillsReplace,
     WorkerUpdate,
 )
-from services.profiles.skills import LabelCache
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 Session = Annotated[AsyncSession, Depends(db_session)]

@@ -12,7 +12,7 @@ from services.profiles import api
 from services.profiles.consumers import CONSUMERS
 from services.profiles.imports import fail_interrupted_imports
 from services.profiles.settings import ProfilesSettings
-from services.profiles.skills import LabelCache, snapshot_skills
+from services.profiles.skills import new_label_cache, snapshot_skills
 from services.profiles.workers import snapshot_workers
 
 
@@ -38,5 +38,5 @@ SPEC = ServiceSpec(
 
 def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
     app = create_service_app(SPEC, settings or ProfilesSettings())
-    app.state.labels = LabelCache()
+    app.state.labels = new_label_cache()
     return app

@@ -4,12 +4,13 @@ free text) and normalise text, over an in-memory label index kept in step with t
 import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.idempotency import Claim
+from services.kernel.labels import LabelCache
+from services.kernel.normalize import Match, SkillLabels, confident, normalize_many, search
 from services.kernel.outbox import add_event
 from services.kernel.pagination import decode_cursor, encode_cursor, paginate
 from services.kernel.web import check_version
@@ -21,15 +22,6 @@ from services.profiles.models import (
     TaxonomyRevision,
     UnknownSkills,
     now,
-)
-from services.profiles.normalize import (
-    LabelIndex,
-    Match,
-    SkillLabels,
-    build_index,
-    confident,
-    normalize_many,
-    search,
 )
 from services.profiles.schemas import SkillCreate, SkillRef, SkillUpdate
 
@@ -58,31 +50,16 @@ async def current_revision(session: AsyncSession) -> int:
     )
 
 
-@dataclass
-class LabelCache:
-    """The process's label index, rebuilt (off the event loop) when the taxonomy moved on."""
+async def _taxonomy_labels(session: AsyncSession) -> list[SkillLabels]:
+    rows = await session.execute(
+        sa.select(Skill.id, Skill.label, Skill.alt_labels, Skill.skill_type)
+    )
+    return [SkillLabels(r.id, r.label, tuple(r.alt_labels), r.skill_type) for r in rows]
 
-    revision: int = -1
-    index: LabelIndex | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def current(self, session: AsyncSession) -> LabelIndex:
-        revision = await current_revision(session)
-        if self.index is not None and revision == self.revision:
-            return self.index
-        async with self.lock:
-            if self.index is None or revision != self.revision:
-                rows = (
-                    await session.execute(
-                        sa.select(Skill.id, Skill.label, Skill.alt_labels, Skill.skill_type)
-                    )
-                ).all()
-                labels = [
-                    SkillLabels(r.id, r.label, tuple(r.alt_labels), r.skill_type) for r in rows
-                ]
-                self.index = await asyncio.to_thread(build_index, labels)
-                self.revision = revision
-        return self.index
+def new_label_cache() -> LabelCache:
+    """The process's label index over the taxonomy, rebuilt when the revision moves."""
+    return LabelCache(load=_taxonomy_labels, revision=current_revision)
 
 
 def write_relations(session: AsyncSession, skill: Skill) -> None:

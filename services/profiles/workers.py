@@ -15,6 +15,7 @@ from services.kernel.auth import CurrentUser
 from services.kernel.contracts.profiles import WorkerSkill
 from services.kernel.errors import DomainError
 from services.kernel.idempotency import Claim
+from services.kernel.labels import LabelCache
 from services.kernel.outbox import OutboxMessage, add_event
 from services.kernel.pagination import paginate, parse_datetime
 from services.kernel.web import check_version
@@ -35,7 +36,7 @@ from services.profiles.schemas import (
     WorkerFields,
     WorkerRead,
 )
-from services.profiles.skills import SOURCE, LabelCache, resolve_refs
+from services.profiles.skills import SOURCE, resolve_refs
 
 STAFF = ("admin", "service")
 

@@ -18,7 +18,7 @@ from benchmarks.normalize import (
     sample_queries,
     typo_queries,
 )
-from services.profiles.normalize import LabelIndex, SkillLabels, build_index
+from services.kernel.normalize import LabelIndex, SkillLabels, build_index
 
 ESCO = (
     Path(os.environ["TASKFORCE_SHARED_DATA"]) / "esco"

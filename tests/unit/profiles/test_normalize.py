@@ -5,7 +5,7 @@ from itertools import pairwise
 
 import pytest
 
-from services.profiles.normalize import (
+from services.kernel.normalize import (
     MAX_BATCH,
     SkillLabels,
     build_index,
