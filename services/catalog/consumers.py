@@ -20,6 +20,7 @@ async def on_skill_upserted(session: AsyncSession, envelope: Envelope) -> None:
         return
     row = row or SkillRef(id=skill.id)
     row.version, row.label = skill.version, skill.label
+    row.alt_labels, row.skill_type = list(skill.alt_labels), skill.skill_type
     session.add(row)
 
 

@@ -15,6 +15,8 @@ from services.catalog.onet import (
     TaskStatement,
     Technology,
 )
+from services.kernel.normalize import LabelIndex, confident
+from services.kernel.normalize import normalize as normalize_text
 from services.kernel.taxonomy_ids import element_id
 
 # A skill becomes a task's requirement when the occupation rates its importance at least
@@ -261,37 +263,39 @@ def deconstruct_described(
     return drafts
 
 
-# A label found word for word in a task text; the catalog's own stand-in for the profiles
-# normalisation, which it may not call in-process.
-LABEL_CONFIDENCE = 0.9
-LONGEST_LABEL_WORDS = 6
-SHORTEST_LABEL = 3
-_WORD = re.compile(r"[a-z0-9][a-z0-9+#.]*[a-z0-9+#]|[a-z0-9]")
+# Phrases of a task text are looked up in the taxonomy with the same normalisation profiles
+# uses (preferred and alternative labels, then fuzzy); a phrase needs confidence to count.
+LONGEST_PHRASE_WORDS = 5
+SHORTEST_PHRASE = 3
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#.]*[A-Za-z0-9+#]|[A-Za-z0-9]")
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
-def label_normalizer(labels: dict[str, str]) -> Normalizer:
-    """A normaliser over skill labels (id → label): every label that appears word for word in
-    a text is a match, longest labels first. Labels shorter than three characters ("C", "R")
-    are left out: as words they match too much ordinary text."""
-    index: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-    for skill_id, label in labels.items():
-        words = tuple(_words(label))
-        if words and len(label) >= SHORTEST_LABEL and len(words) <= LONGEST_LABEL_WORDS:
-            index.setdefault(words, []).append((skill_id, label))
+def phrase_normalizer(index: LabelIndex) -> Normalizer:
+    """Skills named in free text: every phrase of up to five words is normalised against the
+    label index; a match counts when it is confident (an exact label, or a near one for
+    phrases of two words or more), and the longest phrase naming a skill wins. Phrases
+    shorter than three characters ("C", "R") match too much ordinary text to count."""
 
     def normalize(texts: list[str]) -> list[list[Match]]:
         results = []
         for text in texts:
-            words = _words(text)
+            words = _WORD.findall(text)
             found: dict[str, Match] = {}
-            for size in range(min(LONGEST_LABEL_WORDS, len(words)), 0, -1):
+            for size in range(min(LONGEST_PHRASE_WORDS, len(words)), 0, -1):
                 for start in range(len(words) - size + 1):
-                    for skill_id, label in index.get(tuple(words[start : start + size]), []):
-                        found.setdefault(skill_id, (skill_id, label, LABEL_CONFIDENCE))
+                    phrase = " ".join(words[start : start + size])
+                    if len(phrase) < SHORTEST_PHRASE:
+                        continue
+                    for match in normalize_text(index, phrase, limit=3):
+                        exact = match.confidence >= 1.0
+                        if (exact or (size > 1 and confident(match))) and (
+                            match.skill_id not in found
+                        ):
+                            found[match.skill_id] = (
+                                match.skill_id,
+                                match.label,
+                                round(match.confidence, 3),
+                            )
             results.append(list(found.values()))
         return results
 

@@ -22,7 +22,7 @@ from services.catalog.deconstruct import (
     OccupationFacts,
     deconstruct_described,
     deconstruct_occupation,
-    label_normalizer,
+    phrase_normalizer,
 )
 from services.catalog.jobs_models import (
     Dwa,
@@ -42,6 +42,8 @@ from services.catalog.jobs_models import (
 from services.catalog.models import SkillRef, Task
 from services.kernel.auth import CurrentUser
 from services.kernel.db import Database
+from services.kernel.labels import LabelCache
+from services.kernel.normalize import SkillLabels
 
 log = logging.getLogger("taskforce.catalog.jobs")
 SOURCE_NAME = "O*NET"
@@ -423,13 +425,31 @@ async def deconstruct_described_job(
     return list(zip(tasks, drafts, strict=True))
 
 
-async def skill_label_normalizer(session: AsyncSession) -> Normalizer:
-    """A normaliser over the catalog's copy of the taxonomy labels (fed by profiles)."""
-    rows = await session.execute(sa.select(SkillRef.id, SkillRef.label))
-    labels = {skill_id: label for skill_id, label in rows}
-    if not labels:
+async def _skill_labels(session: AsyncSession) -> list[SkillLabels]:
+    rows = await session.execute(
+        sa.select(SkillRef.id, SkillRef.label, SkillRef.alt_labels, SkillRef.skill_type)
+    )
+    return [SkillLabels(r.id, r.label, tuple(r.alt_labels), r.skill_type) for r in rows]
+
+
+async def _skills_revision(session: AsyncSession) -> object:
+    """Any upsert of the local copy changes the count or the sum of versions."""
+    result = await session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(SkillRef.version), 0))
+    )
+    return tuple(result.one())
+
+
+def new_label_cache() -> LabelCache:
+    """A label index over the catalog's copy of the taxonomy, to read skills out of text."""
+    return LabelCache(load=_skill_labels, revision=_skills_revision)
+
+
+async def skill_label_normalizer(session: AsyncSession, labels: LabelCache) -> Normalizer:
+    """Profiles' normalisation over the catalog's copy of the taxonomy labels."""
+    if not await session.scalar(sa.select(sa.func.count()).select_from(SkillRef)):
         raise SkillLabelsMissing(
             "The catalog has no skill labels yet to match task texts against; they arrive "
             "from profiles once its taxonomy is imported."
         )
-    return label_normalizer(labels)
+    return phrase_normalizer(await labels.current(session))

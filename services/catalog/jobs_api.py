@@ -137,7 +137,7 @@ async def deconstruct_job(
         # of the catalog's own copy of the taxonomy.
         normalizer = getattr(request.app.state, "skill_normalizer", None)
         if normalizer is None:
-            normalizer = await jobs.skill_label_normalizer(session)
+            normalizer = await jobs.skill_label_normalizer(session, request.app.state.labels)
         drafts = await jobs.deconstruct_described_job(
             session, data.title, data.task_texts, normalizer, user, defaults
         )

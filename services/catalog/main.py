@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from services.catalog import api, jobs_api
 from services.catalog.consumers import CONSUMERS
-from services.catalog.jobs import fail_interrupted_job_imports
+from services.catalog.jobs import fail_interrupted_job_imports, new_label_cache
 from services.catalog.service import snapshot_tasks
 from services.catalog.settings import CatalogSettings
 from services.kernel.contracts.catalog import TASKS_TOPIC
@@ -29,4 +29,6 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or CatalogSettings())
+    app = create_service_app(SPEC, settings or CatalogSettings())
+    app.state.labels = new_label_cache()
+    return app

@@ -60,6 +60,8 @@ class SkillRef(Base):
     id: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
     version: Mapped[int]
     label: Mapped[str] = mapped_column(sa.String(300))
+    alt_labels: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    skill_type: Mapped[str | None] = mapped_column(sa.String(100))
 
 
 class TaskAssignment(Base):
@@ -119,6 +121,12 @@ class Task(Base):
         if self.status != "draft":
             raise TaskNotPublishable(
                 f"A task in status '{self.status}' cannot be published; only a draft can."
+            )
+        if not any(skill.get("required", True) for skill in self.required_skills):
+            # A deconstructed draft may lack a must-have skill; nobody could be matched to it.
+            raise TaskNotPublishable(
+                "A task needs at least one must-have skill before it is published; edit its "
+                "required_skills first."
             )
         self.status = "open"
         self._changed()

@@ -10,12 +10,13 @@ from services.catalog.deconstruct import (
     TEXT_MATCH,
     deconstruct_described,
     deconstruct_occupation,
-    label_normalizer,
     level_of,
     occupation_facts,
+    phrase_normalizer,
     title_of,
 )
 from services.catalog.onet import read_job_release
+from services.kernel.normalize import SkillLabels, build_index
 from services.kernel.taxonomy_ids import product_ids
 from tests.onet_release import DATA_SCIENTISTS, write_onet_release, zip_onet_release
 
@@ -158,12 +159,27 @@ def test_an_unrated_occupation_borrows_the_ratings_of_its_most_related_rated_one
     assert {r.rated_by for r in draft.requirements if r.required} == {DATA_SCIENTISTS}
 
 
-def test_the_label_index_finds_labels_word_for_word_and_skips_tiny_ones() -> None:
-    normalize = label_normalizer(
-        {"s:sql": "SQL", "s:c": "C", "s:cpp": "C++", "s:excel": "Microsoft Excel", "s:r": "R"}
+def test_skills_are_read_out_of_text_by_label_and_alternative_label() -> None:
+    index = build_index(
+        [
+            SkillLabels("s:sql", "SQL", ("structured query language",), None),
+            SkillLabels("s:c", "C", (), None),
+            SkillLabels("s:cpp", "C++", (), None),
+            SkillLabels("s:excel", "Microsoft Excel", ("MS Excel",), None),
+            SkillLabels("s:r", "R", (), None),
+            SkillLabels("s:lead", "lead a team", ("team leadership",), None),
+        ]
     )
-    (matches, none) = normalize(
-        ["Query data with SQL in C++ or C, then R and Microsoft Excel", "x"]
+    normalize = phrase_normalizer(index)
+    (matches, alternative, typo, none) = normalize(
+        [
+            "Query data with SQL in C++ or C, then R and Microsoft Excel",
+            "Build reports in MS Excel and show team leadership",
+            "Write structured query langauge reports",
+            "x",
+        ]
     )
     assert sorted(skill_id for skill_id, _, _ in matches) == ["s:cpp", "s:excel", "s:sql"]
+    assert sorted(skill_id for skill_id, _, _ in alternative) == ["s:excel", "s:lead"]
+    assert [(skill_id, confidence < 1) for skill_id, _, confidence in typo] == [("s:sql", True)]
     assert none == []

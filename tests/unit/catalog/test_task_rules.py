@@ -105,3 +105,11 @@ def test_seats_fill_the_task_and_a_freed_seat_opens_it_again() -> None:
     task.count_seats(2)
     task.start()
     assert task.count_seats(1).status == "in_progress"
+
+
+def test_a_draft_without_a_must_have_skill_cannot_be_published() -> None:
+    task = a_draft()
+    task.required_skills = [{"skill_id": "taskforce:python", "min_level": 2, "required": False}]
+    with pytest.raises(TaskNotPublishable, match="must-have"):
+        task.publish()
+    assert task.status == "draft" and task.version == 1

@@ -53,6 +53,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(300), primary_key=True),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("label", sa.String(300), nullable=False),
+        sa.Column("alt_labels", sa.JSON, nullable=False),
+        sa.Column("skill_type", sa.String(100)),
     )
     op.create_table(
         "task_assignment",
