@@ -3,7 +3,6 @@ deconstruct an occupation into draft tasks owned by the caller."""
 
 import asyncio
 import logging
-import shutil
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -42,6 +41,7 @@ from services.catalog.jobs_models import (
 from services.catalog.models import SkillRef, Task
 from services.kernel.auth import CurrentUser
 from services.kernel.db import Database
+from services.kernel.jobs import fail_interrupted
 from services.kernel.labels import LabelCache
 from services.kernel.normalize import SkillLabels
 
@@ -217,24 +217,10 @@ async def get_job_import(session: AsyncSession, job_id: uuid.UUID) -> OnetImport
 
 
 async def fail_interrupted_job_imports(db: Database) -> int:
-    """At start-up: an import that was running when the process died will never finish.
-    Running it again is safe: an import replaces the release as a whole."""
-    async with db.sessions() as session:
-        result = await session.execute(
-            sa.update(OnetImport)
-            .where(OnetImport.status == "running")
-            .values(
-                status="failed",
-                finished_at=now(),
-                error="interrupted by a restart; run the import again (it replaces the release)",
-            )
-        )
-        await session.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def remove_tree(path: Path) -> Callable[[], None]:
-    return lambda: shutil.rmtree(path, ignore_errors=True)
+    """At start-up; running it again is safe: an import replaces the release as a whole."""
+    return await fail_interrupted(
+        db, OnetImport, "interrupted by a restart; run the import again (it replaces the release)"
+    )
 
 
 # -- deconstruction ----------------------------------------------------------------------

@@ -1,10 +1,8 @@
 """Job routes: deconstruct an O*NET occupation into draft tasks, and import the O*NET release
 that deconstruction reads. Each route calls one use case of jobs.py."""
 
-import tempfile
 import uuid
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Self
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
@@ -17,6 +15,7 @@ from services.catalog.models import Task
 from services.catalog.schemas import TaskRead
 from services.kernel.auth import CurrentUser, require_roles
 from services.kernel.errors import InvalidInput
+from services.kernel.jobs import remove_tree, save_uploads
 from services.kernel.web import PROBLEM_RESPONSES, db_session
 
 router = APIRouter(prefix="/v1", tags=["jobs"], responses=PROBLEM_RESPONSES)
@@ -200,13 +199,9 @@ async def start_job_import(
 ) -> JobImportRead:
     if len(files) != 1:
         raise InvalidInput("Send the O*NET text release as one zip.")
-    folder = Path(tempfile.mkdtemp(prefix="taskforce-job-import-"))
-    path = folder / Path(files[0].filename or "onet.zip").name
-    with path.open("wb") as out:  # the size limit is enforced by BodyLimit
-        while chunk := await files[0].read(1 << 20):
-            out.write(chunk)
+    folder, (path,) = await save_uploads(files, "taskforce-job-import-")
     job = await jobs.start_job_import(session, user.sub)
-    work = jobs.run_job_import(request.app.state.db, job.id, path, jobs.remove_tree(folder))
+    work = jobs.run_job_import(request.app.state.db, job.id, path, remove_tree(folder))
     request.app.state.runtime.spawn(work, name=f"job-import-{job.id}")
     response.headers["Location"] = f"/v1/job-imports/{job.id}"
     return JobImportRead.model_validate(job)

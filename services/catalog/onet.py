@@ -5,14 +5,13 @@ technology skills. Pure: reads only the given files; no database, no clock."""
 import csv
 import io
 import re
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 
+from services.kernel.releases import release_files
 from services.kernel.taxonomy_ids import product_ids
 
 OCCUPATIONS = "Occupation Data.txt"
@@ -178,33 +177,7 @@ def read_job_release(path: Path) -> JobRelease:
 
 def _find_files(path: Path, stack: ExitStack) -> _Files:
     """The release's files by name, from a folder (or the folder inside it) or a zip."""
-    if path.is_dir():
-        # An unpacked download is one folder deeper (db_29_2_text/…) than people expect.
-        for folder in [path, *sorted(p for p in path.iterdir() if p.is_dir())]:
-            if (folder / OCCUPATIONS).is_file():
-                return {p.name: p.read_bytes for p in folder.iterdir() if p.is_file()}
-        raise ValueError(f"{path} is not an O*NET text release: no {OCCUPATIONS!r} in it")
-    if not path.is_file():
-        raise ValueError(f"{path} does not exist")
-    try:
-        archive = stack.enter_context(zipfile.ZipFile(path))
-    except zipfile.BadZipFile:
-        raise ValueError(
-            f"{path} is neither a folder nor a zip of the O*NET text release"
-        ) from None
-    prefixes = [
-        name[: -len(OCCUPATIONS)]
-        for name in archive.namelist()
-        if name == OCCUPATIONS or name.endswith("/" + OCCUPATIONS)
-    ]
-    if not prefixes:
-        raise ValueError(f"{path} is not an O*NET text release: no {OCCUPATIONS!r} in it")
-    prefix = min(prefixes, key=len)
-    return {
-        name[len(prefix) :]: partial(archive.read, name)
-        for name in archive.namelist()
-        if name.startswith(prefix) and name != prefix and "/" not in name[len(prefix) :]
-    }
+    return release_files(path, OCCUPATIONS, stack, "an O*NET text release")[0]
 
 
 def _version(files: _Files, problems: _Problems) -> str:

@@ -1,9 +1,7 @@
 """Profiles HTTP routes: each calls one use case."""
 
-import tempfile
 import uuid
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import (
@@ -24,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.auth import CurrentUser, User, require_roles
 from services.kernel.errors import InvalidInput
 from services.kernel.idempotency import KeyHeader, claim, create_once
+from services.kernel.jobs import remove_tree, save_uploads
 from services.kernel.labels import LabelCache
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, IfMatch, db_session
@@ -211,16 +210,9 @@ async def start_skill_import(
 ) -> SkillImportRead:
     if not 1 <= len(files) <= 4:
         raise InvalidInput("Send one to four files.")
-    folder = Path(tempfile.mkdtemp(prefix="taskforce-import-"))
-    paths = []
-    for number, upload in enumerate(files):
-        path = folder / f"{number}-{Path(upload.filename or 'upload').name}"
-        with path.open("wb") as out:  # the size limit is enforced by BodyLimit
-            while chunk := await upload.read(1 << 20):
-                out.write(chunk)
-        paths.append(path)
+    folder, paths = await save_uploads(files, "taskforce-import-")
     job = await imports.start_import(session, source, user.sub)
-    task = imports.run_import(request.app.state.db, job.id, paths, imports.remove_tree(folder))
+    task = imports.run_import(request.app.state.db, job.id, paths, remove_tree(folder))
     request.app.state.runtime.spawn(task, name=f"skill-import-{job.id}")
     response.headers["Location"] = f"/v1/skill-imports/{job.id}"
     return SkillImportRead.model_validate(job)

@@ -4,7 +4,6 @@ release updates skills in place. Runs in the background; its caller polls the pr
 
 import asyncio
 import logging
-import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.db import Database
+from services.kernel.jobs import fail_interrupted
 from services.kernel.outbox import add_event
 from services.profiles.models import ImportNotFound, Skill, SkillImport, SkillRelation, now
 from services.profiles.skills import SOURCE, bump_revision, write_relations
@@ -162,24 +162,10 @@ async def get_import(session: AsyncSession, job_id: uuid.UUID) -> SkillImport:
 
 
 async def fail_interrupted_imports(db: Database) -> int:
-    """At start-up: an import that was running when the process died will never finish.
-    Re-running it is safe, since imports are idempotent."""
-    async with db.sessions() as session:
-        result = await session.execute(
-            sa.update(SkillImport)
-            .where(SkillImport.status == "running")
-            .values(
-                status="failed",
-                finished_at=now(),
-                error="interrupted by a restart; run the import again (it is idempotent)",
-            )
-        )
-        await session.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def remove_tree(path: Path) -> Callable[[], None]:
-    return lambda: shutil.rmtree(path, ignore_errors=True)
+    """At start-up; re-running an interrupted import is safe, since imports are idempotent."""
+    return await fail_interrupted(
+        db, SkillImport, "interrupted by a restart; run the import again (it is idempotent)"
+    )
 
 
 async def latest_attribution(session: AsyncSession, source: str) -> str | None:

@@ -4,13 +4,12 @@ knowledge areas and technology products. Pure: reads only the given files; no da
 import csv
 import io
 import re
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
-from functools import partial
 from pathlib import Path
 
+from services.kernel.releases import release_files
 from services.kernel.taxonomy_ids import commodity_id, element_id, product_ids
 from services.profiles.taxonomy import Release, SkillRecord
 
@@ -64,34 +63,7 @@ def read_onet(path: Path) -> Release:
 
 def _find_files(path: Path, stack: ExitStack) -> tuple[_Files, str]:
     """The release's files by name, and the name of the folder (or zip) that holds them."""
-    if path.is_dir():
-        # An unpacked download is one folder deeper (db_29_2_text/…) than people expect.
-        for folder in [path, *sorted(p for p in path.iterdir() if p.is_dir())]:
-            if (folder / CONTENT_MODEL).is_file():
-                return {p.name: p.read_bytes for p in folder.iterdir() if p.is_file()}, folder.name
-        raise ValueError(f"{path} is not an O*NET text release: no {CONTENT_MODEL!r} in it")
-    if not path.is_file():
-        raise ValueError(f"{path} does not exist")
-    try:
-        archive = stack.enter_context(zipfile.ZipFile(path))
-    except zipfile.BadZipFile:
-        raise ValueError(
-            f"{path} is neither a folder nor a zip of the O*NET text release"
-        ) from None
-    prefixes = [
-        name[: -len(CONTENT_MODEL)]
-        for name in archive.namelist()
-        if name == CONTENT_MODEL or name.endswith("/" + CONTENT_MODEL)
-    ]
-    if not prefixes:
-        raise ValueError(f"{path} is not an O*NET text release: no {CONTENT_MODEL!r} in it")
-    prefix = min(prefixes, key=len)
-    zipped: _Files = {
-        name[len(prefix) :]: partial(archive.read, name)
-        for name in archive.namelist()
-        if name.startswith(prefix) and name != prefix and "/" not in name[len(prefix) :]
-    }
-    return zipped, prefix.rstrip("/").rsplit("/", 1)[-1] or path.stem
+    return release_files(path, CONTENT_MODEL, stack, "an O*NET text release")
 
 
 def _version(files: _Files, release_name: str, problems: _Problems) -> str:
