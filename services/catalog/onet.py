@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from services.kernel.releases import release_files
+from services.kernel.releases import read_text, release_files
 from services.kernel.taxonomy_ids import product_ids
 
 OCCUPATIONS = "Occupation Data.txt"
@@ -181,20 +181,12 @@ def _find_files(path: Path, stack: ExitStack) -> _Files:
 
 
 def _version(files: _Files, problems: _Problems) -> str:
-    if READ_ME in files and (match := _VERSION_IN_READ_ME.search(_text(files, READ_ME, problems))):
+    if READ_ME in files and (
+        match := _VERSION_IN_READ_ME.search(read_text(files, READ_ME, problems))
+    ):
         return match.group(1)
     problems[f"version not found in {READ_ME!r}"].append("")
     return "unknown"
-
-
-def _text(files: _Files, name: str, problems: _Problems) -> str:
-    raw = files[name]()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Windows-1252 decodes any byte, so a file saved by a spreadsheet stays readable.
-        problems["files that are not UTF-8 (read as Windows-1252)"].append(name)
-        return raw.decode("cp1252", errors="replace")
 
 
 def _rows(
@@ -207,7 +199,7 @@ def _rows(
         problems["files absent (their links are left out)"].append(name)
         return
     reader = csv.reader(
-        io.StringIO(_text(files, name, problems), newline=""),
+        io.StringIO(read_text(files, name, problems), newline=""),
         delimiter="\t",
         quoting=csv.QUOTE_NONE,
     )

@@ -40,3 +40,14 @@ def release_files(path: Path, marker: str, stack: ExitStack, what: str) -> tuple
         if name.startswith(prefix) and name != prefix and "/" not in name[len(prefix) :]
     }
     return zipped, prefix.rstrip("/").rsplit("/", 1)[-1] or path.stem
+
+
+def read_text(files: ReleaseFiles, name: str, problems: dict[str, list[str]]) -> str:
+    """A release file as text: UTF-8 (with or without BOM), else Windows-1252, reported."""
+    raw = files[name]()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Windows-1252 decodes any byte, so a file saved by a spreadsheet stays readable.
+        problems["files that are not UTF-8 (read as Windows-1252)"].append(name)
+        return raw.decode("cp1252", errors="replace")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from services.kernel.releases import release_files
+from services.kernel.releases import read_text, release_files
 from services.kernel.taxonomy_ids import commodity_id, element_id, product_ids
 from services.profiles.taxonomy import Release, SkillRecord
 
@@ -67,7 +67,9 @@ def _find_files(path: Path, stack: ExitStack) -> tuple[_Files, str]:
 
 
 def _version(files: _Files, release_name: str, problems: _Problems) -> str:
-    if READ_ME in files and (match := _VERSION_IN_READ_ME.search(_text(files, READ_ME, problems))):
+    if READ_ME in files and (
+        match := _VERSION_IN_READ_ME.search(read_text(files, READ_ME, problems))
+    ):
         return match.group(1)
     if match := _VERSION_IN_NAME.search(release_name):
         problems[f"version not found in {READ_ME!r}; taken from the folder name"].append(
@@ -78,16 +80,6 @@ def _version(files: _Files, release_name: str, problems: _Problems) -> str:
     return "unknown"
 
 
-def _text(files: _Files, name: str, problems: _Problems) -> str:
-    raw = files[name]()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Windows-1252 decodes any byte, so a file saved by a spreadsheet stays readable.
-        problems["files that are not UTF-8 (read as Windows-1252)"].append(name)
-        return raw.decode("cp1252", errors="replace")
-
-
 def _rows(
     files: _Files, name: str, columns: tuple[str, ...], problems: _Problems
 ) -> list[dict[str, str]] | None:
@@ -95,7 +87,7 @@ def _rows(
     if name not in files:
         return None
     reader = csv.reader(
-        io.StringIO(_text(files, name, problems), newline=""),
+        io.StringIO(read_text(files, name, problems), newline=""),
         delimiter="\t",
         quoting=csv.QUOTE_NONE,
     )
