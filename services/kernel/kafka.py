@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from prometheus_client import Counter
@@ -68,6 +69,36 @@ async def ensure_topics(
                 ]
             )
     return missing
+
+
+@dataclass
+class BrokerEpoch:
+    """Counts the times this process found the broker had lost its state (see
+    `watch_broker`). Consumers compare it between sessions to know when to rewind."""
+
+    value: int = 0
+
+
+class BrokerWasReset(Exception):
+    """Ends a consumer session so the next one rewinds to the start of the new logs."""
+
+
+class _RewindOnAssignment(ConsumerRebalanceListener):
+    """After a broker loss, a consumer's remembered positions mean nothing: a new log may
+    already be longer than the old position, and reading on from there would skip its start.
+    So the session's first assignment seeks every partition to the beginning (the inbox and
+    the version checks make the replay harmless)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, rewind: bool) -> None:
+        self.consumer, self.pending = consumer, rewind
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if self.pending and assigned:
+            await self.consumer.seek_to_beginning(*assigned)
+            self.pending = False
 
 
 @dataclass
@@ -150,11 +181,18 @@ async def consume(
     producer: AIOKafkaProducer,
     settings: KernelSettings,
     outcomes: Counter | None = None,
+    epoch: BrokerEpoch | None = None,
+    seen: dict[str, int] | None = None,
 ) -> None:
-    """One consumer session, until it fails. The offset is committed only after the database
-    commit, so a crash in between redelivers the record and the inbox discards it."""
+    """One consumer session, until it fails or the broker is found reset. The offset is
+    committed only after the database commit, so a crash in between redelivers the record
+    and the inbox discards it."""
+    epoch = epoch or BrokerEpoch()
+    seen = seen if seen is not None else {}
+    started_at = epoch.value
+    rewind = seen.get("epoch", started_at) != started_at
+    seen["epoch"] = started_at
     kafka = AIOKafkaConsumer(
-        *consumer.topics,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=consumer.name,
         client_id=f"{settings.service_name}-{consumer.name}",
@@ -170,7 +208,10 @@ async def consume(
     )
     try:
         await kafka.start()
+        kafka.subscribe(consumer.topics, listener=_RewindOnAssignment(kafka, rewind))
         while True:
+            if epoch.value != started_at:
+                raise BrokerWasReset(f"broker reset: {consumer.name} rewinds to the start")
             batches = await kafka.getmany(timeout_ms=500, max_records=200)
             for tp, records in batches.items():
                 for record in records:
@@ -190,10 +231,12 @@ async def run_consumer(
     producer: AIOKafkaProducer,
     settings: KernelSettings,
     outcomes: Counter | None = None,
+    epoch: BrokerEpoch | None = None,
 ) -> None:
     """Consume forever, starting a new session after any failure (a lost broker included)."""
+    seen: dict[str, int] = {}
     await until_it_works(f"consumer {consumer.name}", 10.0)(
-        consume, db, consumer, producer, settings, outcomes
+        consume, db, consumer, producer, settings, outcomes, epoch, seen
     )
 
 
@@ -208,7 +251,8 @@ async def watch_broker(
 
     The embedded broker keeps everything in memory and any client may auto-create a topic, so
     the sign of a lost broker is this service's epoch topic, which nothing else creates. On
-    loss the owned topics are re-created and `on_broker_reset` republishes a snapshot.
+    loss the owned topics are re-created and `on_broker_reset` republishes a snapshot (and
+    tells this process's consumers to rewind).
     """
     marker = epoch_topic(settings.service_name)
     while True:

@@ -23,6 +23,7 @@ from services.kernel.auth import TokenVerifier
 from services.kernel.db import Database, migrate_async, open_database
 from services.kernel.errors import install_error_handlers, problem
 from services.kernel.kafka import (
+    BrokerEpoch,
     Consumer,
     dlq_topic,
     new_admin,
@@ -78,6 +79,7 @@ class Runtime:
     broker_ready: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task] = field(default_factory=list)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    epoch: BrokerEpoch = field(default_factory=BrokerEpoch)
 
     def spawn(self, work: Awaitable[object], name: str = "background") -> asyncio.Task:
         """Run `work` in the background for as long as the process lives; cancelled at
@@ -91,6 +93,13 @@ class Runtime:
     def _forget(self, task: asyncio.Task) -> None:
         if task in self.tasks:
             self.tasks.remove(task)
+
+    async def on_broker_reset(self) -> int:
+        """The broker lost its state: consumers rewind, and our entities are republished. The
+        check at start-up finds a new broker too; consumers are only starting then."""
+        if self.broker_ready.is_set():
+            self.epoch.value += 1
+        return await self.queue_snapshot()
 
     async def queue_snapshot(self) -> int:
         if self.spec.snapshot is None:
@@ -141,7 +150,7 @@ async def _run_worker_tasks(rt: Runtime) -> None:
     rt.tasks.append(
         asyncio.create_task(
             watch_broker(
-                rt.admin, s, rt.spec.topics_to_create(), rt.queue_snapshot, rt.broker_ready
+                rt.admin, s, rt.spec.topics_to_create(), rt.on_broker_reset, rt.broker_ready
             ),
             name="broker-watch",
         )
@@ -163,7 +172,7 @@ async def _run_worker_tasks(rt: Runtime) -> None:
     for consumer in rt.spec.consumers:
         rt.tasks.append(
             asyncio.create_task(
-                run_consumer(rt.db, consumer, producer, s, outcomes),
+                run_consumer(rt.db, consumer, producer, s, outcomes, rt.epoch),
                 name=f"consumer-{consumer.name}",
             )
         )
