@@ -74,7 +74,7 @@ async def _run() -> list[tuple[str, str]]:
 async def _catalog_jobs() -> list[tuple[str, str]]:
     """The catalog's O*NET job import (occupations, task statements, their links and ratings)
     that deconstruction reads; target under two minutes."""
-    from services.catalog.jobs import run_job_import, start_job_import
+    from services.catalog.job_imports import run_job_import, start_job_import
     from services.catalog.jobs_models import OnetImport
     from services.catalog.main import SPEC as CATALOG
 

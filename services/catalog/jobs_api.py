@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog import jobs
+from services.catalog import job_imports, jobs
 from services.catalog.deconstruct import DraftTask
 from services.catalog.models import Task
 from services.catalog.schemas import TaskRead
@@ -200,8 +200,8 @@ async def start_job_import(
     if len(files) != 1:
         raise InvalidInput("Send the O*NET text release as one zip.")
     folder, (path,) = await save_uploads(files, "taskforce-job-import-")
-    job = await jobs.start_job_import(session, user.sub)
-    work = jobs.run_job_import(request.app.state.db, job.id, path, remove_tree(folder))
+    job = await job_imports.start_job_import(session, user.sub)
+    work = job_imports.run_job_import(request.app.state.db, job.id, path, remove_tree(folder))
     request.app.state.runtime.spawn(work, name=f"job-import-{job.id}")
     response.headers["Location"] = f"/v1/job-imports/{job.id}"
     return JobImportRead.model_validate(job)
@@ -213,4 +213,4 @@ async def start_job_import(
     summary="Progress and outcome of an O*NET import",
 )
 async def get_job_import(import_id: uuid.UUID, session: Session, _: Admin) -> JobImportRead:
-    return JobImportRead.model_validate(await jobs.get_job_import(session, import_id))
+    return JobImportRead.model_validate(await job_imports.get_job_import(session, import_id))

@@ -7,7 +7,8 @@ from fastapi import FastAPI
 
 from services.catalog import api, jobs_api
 from services.catalog.consumers import CONSUMERS
-from services.catalog.jobs import fail_interrupted_job_imports, new_label_cache
+from services.catalog.job_imports import fail_interrupted_job_imports
+from services.catalog.jobs import new_label_cache
 from services.catalog.service import snapshot_tasks
 from services.catalog.settings import CatalogSettings
 from services.kernel.contracts.catalog import TASKS_TOPIC

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from services.catalog import jobs
+from services.catalog import job_imports, jobs
 from services.catalog.deconstruct import MIN_IMPORTANCE, TASK_LINKS, level_of
 from services.catalog.jobs_models import OnetImport
 from services.catalog.main import create_app
@@ -252,10 +252,10 @@ async def test_an_import_interrupted_by_a_restart_is_marked_failed(
     app = catalog_app(database_url, key_file)
     async with client_of(app):
         async with app.state.db.sessions() as session:
-            job = await jobs.start_job_import(session, "admin-1")
-        assert await jobs.fail_interrupted_job_imports(app.state.db) == 1
+            job = await job_imports.start_job_import(session, "admin-1")
+        assert await job_imports.fail_interrupted_job_imports(app.state.db) == 1
         async with app.state.db.sessions() as session:
-            failed = await jobs.get_job_import(session, job.id)
+            failed = await job_imports.get_job_import(session, job.id)
         assert failed.status == "failed" and "restart" in (failed.error or "")
 
 
@@ -268,9 +268,9 @@ async def test_real_occupations_deconstruct_into_skilled_tasks_at_their_rated_le
     manager = CurrentUser(sub="mgr-1", roles=frozenset({"manager"}))
     async with client_of(app):
         async with app.state.db.sessions() as session:
-            job = await jobs.start_job_import(session, "admin-1")
+            job = await job_imports.start_job_import(session, "admin-1")
         started = time.perf_counter()
-        await jobs.run_job_import(app.state.db, job.id, SHARED_ONET)
+        await job_imports.run_job_import(app.state.db, job.id, SHARED_ONET)
         took = time.perf_counter() - started
         print(f"\nfull O*NET import on {database_url.split(':')[0]}: {took:.1f} s")
         assert took < 120
