@@ -12,7 +12,7 @@ from benchmarks.machine import describe
 
 BENCHMARKS: dict[str, tuple[str, Callable[..., list[tuple[str, str]]]]] = {
     "events": ("Event pipeline: catalog API → outbox → embedded broker → matching", events.run),
-    "imports": ("Taxonomy imports into profiles (SQLite)", imports.run),
+    "imports": ("Imports (SQLite): taxonomies into profiles, O*NET jobs into catalog", imports.run),
     "normalize": ("Skill normalisation on ESCO alternative labels", normalize.run),
 }
 

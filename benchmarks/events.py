@@ -64,6 +64,33 @@ async def _publish_all(
     return published, latencies
 
 
+async def _announce_skill(broker_port: int, skill_id: str) -> None:
+    """What profiles does when a skill is created: the catalog validates against its copy."""
+    from aiokafka import AIOKafkaProducer
+
+    from services.kernel.contracts.profiles import SkillUpserted
+    from services.kernel.events import Envelope, to_kafka
+
+    event = SkillUpserted(id=skill_id, version=1, label="Python", source="benchmark")
+    key, value, headers = to_kafka(Envelope.wrap(event, "/benchmark"))
+    producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{broker_port}")
+    await producer.start()
+    try:
+        await producer.send_and_wait(event.topic, value=value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def _wait_for_skill(var: Path, skill_id: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(var / "catalog.db")) as db:
+            if db.execute("SELECT 1 FROM skill_ref WHERE id = ?", (skill_id,)).fetchone():
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"bench: the catalog never learnt {skill_id}")
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -87,6 +114,8 @@ def run(count: int = 1000, concurrency: int = 8) -> list[tuple[str, str]]:
             processes.append(services[name])
         for name, process in services.items():
             wait_ready(f"http://127.0.0.1:{BASE_PORT + PORT_OFFSETS[name]}", 60, process)
+        asyncio.run(_announce_skill(BROKER_PORT, "taskforce:python"))
+        _wait_for_skill(var, "taskforce:python")
         time.sleep(3)  # let matching's consumer join its group before the clock starts
         before = {name: rss_mib(p.pid) for name, p in services.items()}
         token = mint_local_token(
