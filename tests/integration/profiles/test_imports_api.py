@@ -205,3 +205,20 @@ async def test_a_broken_upload_fails_the_import_with_a_reason(
         headers=profiles.as_("manager"),
     )
     assert not_admin.status_code == 403
+
+
+async def test_an_import_a_restart_interrupted_is_failed_and_can_run_again(
+    profiles: Profiles, tmp_path: Path
+) -> None:
+    from services.profiles.imports import fail_interrupted_imports, start_import
+
+    db = profiles.app.state.db  # type: ignore[attr-defined]
+    async with db.sessions() as session:
+        job = await start_import(session, "esco", "admin")
+    # What the next start-up finds: a job still `running` whose process died.
+    assert await fail_interrupted_imports(db) == 1
+    url = f"/v1/skill-imports/{job.id}"
+    failed = (await profiles.client.get(url, headers=profiles.as_("admin"))).json()
+    assert failed["status"] == "failed" and "run the import again" in failed["error"]
+    again = await run_import(profiles, esco_zips(tmp_path))
+    assert again["status"] == "succeeded" and again["created"] == 4
