@@ -13,7 +13,7 @@ from services.catalog.schemas import BulkResult, TaskCreate, TaskRead, TaskUpdat
 from services.kernel.auth import CurrentUser, User, require_roles
 from services.kernel.contracts.catalog import TaskKind, TaskStatus
 from services.kernel.errors import InvalidInput
-from services.kernel.idempotency import KeyHeader, claim, create_once
+from services.kernel.idempotency import KeyHeader, claim, create_once, mark_created
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, IfMatch, db_session
 
@@ -42,9 +42,7 @@ async def create_task(
         lambda: service.create_task(session, data, user, claimed),
         lambda task_id: service.get_task(session, uuid.UUID(task_id)),
     )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/tasks/{task.id}"
+    mark_created(response, f"/v1/tasks/{task.id}", replayed)
     return answer(task, response)
 
 

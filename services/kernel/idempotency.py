@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Header
+from fastapi import Header, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,3 +113,11 @@ async def create_once(
         if previous is None:
             raise
         return await load(previous), True
+
+
+def mark_created(response: Response, location: str, replayed: bool) -> None:
+    """The headers of a create's answer: where the resource lives, and whether this answer
+    replays an earlier request with the same key."""
+    response.headers["Location"] = location
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"

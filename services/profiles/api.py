@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.auth import CurrentUser, User, require_roles
 from services.kernel.errors import InvalidInput
-from services.kernel.idempotency import KeyHeader, claim, create_once
+from services.kernel.idempotency import KeyHeader, claim, create_once, mark_created
 from services.kernel.jobs import remove_tree, save_uploads
 from services.kernel.labels import LabelCache
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -97,9 +97,7 @@ async def create_skill(
         lambda: skills.create_skill(session, data, claimed),
         lambda skill_id: skills.get_skill(session, skill_id),
     )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/skills/{skill.id}"
+    mark_created(response, f"/v1/skills/{skill.id}", replayed)
     etag(response, skill.version)
     return SkillRead.model_validate(skill)
 
@@ -253,9 +251,7 @@ async def register_worker(
         lambda: workers.register_worker(session, cache, data, user, claimed),
         lambda worker_id: workers.get_worker(session, uuid.UUID(worker_id)),
     )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/workers/{worker.id}"
+    mark_created(response, f"/v1/workers/{worker.id}", replayed)
     return answer(worker, user, response)
 
 
