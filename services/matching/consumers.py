@@ -32,6 +32,8 @@ async def on_task_changed(session: AsyncSession, envelope: Envelope) -> None:
     )
     row.start_date, row.end_date = task.start_date, task.end_date
     row.remote, row.location, row.synced_at = task.remote, task.location, now()
+    row.kind, row.visibility = task.kind, task.visibility
+    row.learning_skills = list(task.learning_skills)
     session.add(row)
 
 
@@ -49,6 +51,11 @@ async def on_worker_upserted(session: AsyncSession, envelope: Envelope) -> None:
     )
     row.skills = [{"skill_id": s.skill_id, "level": s.level} for s in worker.skills]
     row.aspirations = [aspiration.model_dump() for aspiration in worker.aspirations]
+    row.manager_id, row.remote_preference = worker.manager_id, worker.remote_preference
+    row.max_concurrent_assignments = worker.max_concurrent_assignments
+    row.availability = [window.model_dump(mode="json") for window in worker.availability]
+    row.blackouts = [window.model_dump(mode="json") for window in worker.blackouts]
+    row.task_kinds = list(worker.preferences.task_kinds)
     row.synced_at = now()
     session.add(row)
 
@@ -69,6 +76,7 @@ async def on_worker_erased(session: AsyncSession, envelope: Envelope) -> None:
         None,
     )
     row.weekly_hours, row.skills, row.aspirations, row.synced_at = 0, [], [], now()
+    row.manager_id, row.availability, row.blackouts, row.task_kinds = None, [], [], []
     session.add(row)
 
 

@@ -41,7 +41,10 @@ class TaskView(Base):
     learning_seats: Mapped[int]
     remote: Mapped[bool]
     location: Mapped[str | None] = mapped_column(sa.String(200))
-    synced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(sa.String(20), default="task")
+    visibility: Mapped[str] = mapped_column(sa.String(20), default="company")
+    learning_skills: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class WorkerView(Base):
@@ -55,8 +58,15 @@ class WorkerView(Base):
     location: Mapped[str | None] = mapped_column(sa.String(200))
     weekly_hours: Mapped[float]
     skills: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
-    aspirations: Mapped[list[str]] = mapped_column(sa.JSON)
-    synced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    aspirations: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    manager_id: Mapped[str | None] = mapped_column(sa.String(200))
+    remote_preference: Mapped[str] = mapped_column(sa.String(20), default="any")
+    max_concurrent_assignments: Mapped[int] = mapped_column(default=3)
+    # Date ranges as {"start_date": "YYYY-MM-DD", "end_date": …}; no windows = always.
+    availability: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    blackouts: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    task_kinds: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class SkillView(Base):
@@ -67,7 +77,7 @@ class SkillView(Base):
     label: Mapped[str] = mapped_column(sa.String(300))
     broader: Mapped[list[str]] = mapped_column(sa.JSON)
     related: Mapped[list[str]] = mapped_column(sa.JSON)
-    synced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 def is_newer(current_version: int | None, incoming_version: int) -> bool:
