@@ -63,6 +63,9 @@ class ServiceSpec:
     on_start: Callable[[Database], Awaitable[object]] | None = None
     # Routes (path regex) that accept bodies larger than `max_body_bytes`, and their limit.
     large_bodies: dict[str, int] = field(default_factory=dict)
+    # Loops the worker runs beside the relay and the consumers (sweepers, job dispatchers);
+    # each takes the runtime and runs until cancelled.
+    background: list[Callable[["Runtime"], Awaitable[None]]] = field(default_factory=list)
 
     def topics_to_create(self) -> list[str]:
         consumed = {topic for consumer in self.consumers for topic in consumer.topics}
@@ -168,6 +171,8 @@ async def _run_worker_tasks(rt: Runtime) -> None:
             name="outbox-relay",
         )
     )
+    for loop in rt.spec.background:
+        rt.tasks.append(asyncio.create_task(loop(rt), name=loop.__name__))
     outcomes = events_consumed_counter(rt.registry)
     for consumer in rt.spec.consumers:
         rt.tasks.append(
