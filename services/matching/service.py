@@ -2,7 +2,6 @@
 worker, and the verdict for one pair."""
 
 import uuid
-from dataclasses import asdict
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -11,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.auth import CurrentUser
 from services.kernel.errors import Forbidden
 from services.kernel.pagination import decode_cursor, encode_cursor
-from services.matching.models import TaskNotKnown, TaskView, WorkerNotKnown, WorkerView
+from services.matching.models import SkillView, TaskNotKnown, TaskView, WorkerNotKnown, WorkerView
+from services.matching.records import task_record, taxonomy_of, worker_record
 from services.matching.schemas import CandidateRead, CandidateVerdict, RecommendationRead
-from services.matching.scoring import Fit, fit
+from services.matching.scoring import evaluate
 
 T = TypeVar("T")
 
@@ -27,20 +27,13 @@ async def get_task_view(session: AsyncSession, task_id: uuid.UUID) -> TaskView:
 
 async def get_worker_view(session: AsyncSession, worker_id: uuid.UUID) -> WorkerView:
     worker = await session.get(WorkerView, worker_id)
-    if worker is None:
+    if worker is None or worker.status == "erased":
         raise WorkerNotKnown(f"Matching does not know worker {worker_id} (yet).")
     return worker
 
 
-def _fit(task: TaskView, worker: WorkerView) -> Fit:
-    return fit(
-        task.required_skills,
-        task.hours_per_week,
-        task.owner_id,
-        str(worker.id),
-        worker.skills,
-        worker.weekly_hours,
-    )
+async def _taxonomy(session: AsyncSession) -> dict[str, set[str]]:
+    return taxonomy_of(await session.scalars(sa.select(SkillView)))
 
 
 def _page(ranked: list[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
@@ -53,25 +46,16 @@ def _page(ranked: list[T], limit: int, cursor: str | None) -> tuple[list[T], str
 async def list_candidates(
     session: AsyncSession, task_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[CandidateRead], str | None]:
-    task = await get_task_view(session, task_id)
-    if task.status != "open":
-        return [], None
-    must_have = {s["skill_id"] for s in task.required_skills if s.get("required", True)}
+    task = task_record(await get_task_view(session, task_id))
+    taxonomy = await _taxonomy(session)
     workers = await session.scalars(sa.select(WorkerView).where(WorkerView.status == "active"))
     ranked: list[CandidateRead] = []
-    for worker in workers:
-        if not must_have <= {s["skill_id"] for s in worker.skills}:
-            continue
-        result = _fit(task, worker)
-        if result.eligible:
+    for row in workers:
+        verdict = evaluate(task, worker_record(row), taxonomy)
+        if verdict.eligible:
             ranked.append(
                 CandidateRead(
-                    worker_id=worker.id,
-                    name=worker.name,
-                    org_unit=worker.org_unit,
-                    score=result.score,
-                    matched=[asdict(m) for m in result.matched],
-                    gaps=[asdict(g) for g in result.gaps],
+                    worker_id=row.id, name=row.name, org_unit=row.org_unit, **verdict.explanation()
                 )
             )
     ranked.sort(key=lambda c: (-c.score, str(c.worker_id)))
@@ -81,23 +65,16 @@ async def list_candidates(
 async def judge_candidate(
     session: AsyncSession, task_id: uuid.UUID, worker_id: uuid.UUID
 ) -> CandidateVerdict:
-    task = await get_task_view(session, task_id)
-    worker = await get_worker_view(session, worker_id)
-    result = _fit(task, worker)
-    excluded_by = result.excluded_by
-    if task.status != "open":
-        excluded_by = f"the task is {task.status}"
-    elif worker.status != "active":
-        excluded_by = "the worker is not active"
+    task = task_record(await get_task_view(session, task_id))
+    row = await get_worker_view(session, worker_id)
+    verdict = evaluate(task, worker_record(row), await _taxonomy(session))
     return CandidateVerdict(
-        worker_id=worker.id,
-        name=worker.name,
-        org_unit=worker.org_unit,
-        score=result.score,
-        matched=[asdict(m) for m in result.matched],
-        gaps=[asdict(g) for g in result.gaps],
-        eligible=excluded_by is None,
-        excluded_by=excluded_by,
+        worker_id=row.id,
+        name=row.name,
+        org_unit=row.org_unit,
+        eligible=verdict.eligible,
+        excluded_by=verdict.excluded_by,
+        **verdict.explanation(),
     )
 
 
@@ -109,22 +86,21 @@ def ensure_may_see_worker(worker_id: uuid.UUID, user: CurrentUser) -> None:
 async def list_recommendations(
     session: AsyncSession, worker_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[RecommendationRead], str | None]:
-    worker = await get_worker_view(session, worker_id)
+    worker = worker_record(await get_worker_view(session, worker_id))
+    taxonomy = await _taxonomy(session)
     tasks = await session.scalars(sa.select(TaskView).where(TaskView.status == "open"))
     ranked: list[RecommendationRead] = []
-    for task in tasks:
-        result = _fit(task, worker)
-        if result.eligible:
+    for row in tasks:
+        verdict = evaluate(task_record(row), worker, taxonomy)
+        if verdict.eligible:
             ranked.append(
                 RecommendationRead(
-                    task_id=task.id,
-                    title=task.title,
-                    score=result.score,
-                    hours_per_week=task.hours_per_week,
-                    start_date=task.start_date,
-                    end_date=task.end_date,
-                    matched=[asdict(m) for m in result.matched],
-                    gaps=[asdict(g) for g in result.gaps],
+                    task_id=row.id,
+                    title=row.title,
+                    hours_per_week=row.hours_per_week,
+                    start_date=row.start_date,
+                    end_date=row.end_date,
+                    **verdict.explanation(),
                 )
             )
     ranked.sort(key=lambda r: (-r.score, r.start_date, str(r.task_id)))
