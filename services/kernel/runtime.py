@@ -81,6 +81,8 @@ class Runtime:
     producer: AIOKafkaProducer | None = None
     broker_ready: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task] = field(default_factory=list)
+    # In-memory state a service keeps for the life of the process (matching's index).
+    state: dict[str, object] = field(default_factory=dict)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     epoch: BrokerEpoch = field(default_factory=BrokerEpoch)
 
@@ -198,6 +200,8 @@ async def start_runtime(
         db=open_database(settings.database_url),
         registry=registry or CollectorRegistry(),
     )
+    if spec.on_start is not None:
+        await spec.on_start(rt.db)
     starter = _run_worker_tasks(rt) if with_worker else _connect_broker(rt)
     rt.tasks.append(asyncio.create_task(starter, name="broker-start"))
     return rt
