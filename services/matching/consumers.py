@@ -1,6 +1,10 @@
 """Matching's consumers: the explicit table from event type to handler, each an upsert of a
-read model guarded by version."""
+read model guarded by version; a cancelled task and an erased worker also end assignments."""
 
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.contracts.catalog import TASKS_TOPIC, TaskClosed, TaskPublished, TaskUpdated
@@ -13,7 +17,43 @@ from services.kernel.contracts.profiles import (
 )
 from services.kernel.events import Envelope
 from services.kernel.kafka import Consumer
+from services.kernel.outbox import add_event
+from services.matching.assignments import SOURCE
+from services.matching.assignments_models import LIVE, Assignment
 from services.matching.models import SkillView, TaskView, WorkerView, is_newer, now
+from services.matching.runs_models import Proposal
+
+
+async def cancel_task_assignments(session: AsyncSession, task_id: uuid.UUID) -> int:
+    """A cancelled task releases its people: its live assignments are cancelled, which frees
+    their hours in the ledger. Returns how many."""
+    live = await session.scalars(
+        sa.select(Assignment)
+        .where(Assignment.task_id == task_id, Assignment.status.in_(LIVE))
+        .with_for_update()
+    )
+    at, count = datetime.now(UTC), 0
+    for assignment in live.all():
+        add_event(session, assignment.cancel(at, "the task was cancelled"), SOURCE)
+        count += 1
+    return count
+
+
+async def erase_worker_assignments(session: AsyncSession, worker_id: uuid.UUID) -> int:
+    """An erased worker disappears from matching: their proposals and assignments are deleted,
+    each live one first announced as cancelled so the catalog frees its seat. Returns how many
+    were cancelled."""
+    await session.execute(sa.delete(Proposal).where(Proposal.worker_id == worker_id))
+    rows = await session.scalars(
+        sa.select(Assignment).where(Assignment.worker_id == worker_id).with_for_update()
+    )
+    at, cancelled = datetime.now(UTC), 0
+    for assignment in rows.all():
+        if assignment.status in LIVE:
+            add_event(session, assignment.cancel(at, "the worker was erased"), SOURCE)
+            cancelled += 1
+        await session.delete(assignment)
+    return cancelled
 
 
 async def on_task_changed(session: AsyncSession, envelope: Envelope) -> None:
@@ -21,6 +61,9 @@ async def on_task_changed(session: AsyncSession, envelope: Envelope) -> None:
     row = await session.get(TaskView, task.id)
     if not is_newer(row.version if row else None, task.version):
         return
+    if task.status == "cancelled":
+        # Assignments first: an acceptance locks its assignment before the task's row.
+        await cancel_task_assignments(session, task.id)
     row = row or TaskView(id=task.id)
     row.version, row.status, row.title = task.version, task.status, task.title
     row.org_unit, row.owner_id = task.org_unit, task.owner_id
@@ -61,9 +104,11 @@ async def on_worker_upserted(session: AsyncSession, envelope: Envelope) -> None:
 
 
 async def on_worker_erased(session: AsyncSession, envelope: Envelope) -> None:
-    """Forget the person: keep only a tombstone (id and version) so that an older event
-    arriving late cannot bring them back."""
+    """Forget the person: delete their proposals and assignments, and keep only a tombstone
+    (id and version) so that an older event arriving late cannot bring them back."""
     erased = WorkerErased.model_validate(envelope.data)
+    # Before the tombstone: an acceptance locks its assignment before the worker's row.
+    await erase_worker_assignments(session, erased.id)
     row = await session.get(WorkerView, erased.id)
     if not is_newer(row.version if row else None, erased.version):
         return

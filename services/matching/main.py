@@ -5,21 +5,24 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.kernel.contracts.matching import ASSIGNMENTS_TOPIC
 from services.kernel.runtime import ServiceSpec, create_service_app
-from services.matching import api
+from services.matching import api, assignments, assignments_api
 from services.matching.consumers import CONSUMERS
+from services.matching.escalation import run_approval_escalation
 from services.matching.settings import MatchingSettings
 
 SPEC = ServiceSpec(
     name="matching",
     title="Taskforce matching",
     description="Read models of open work and active workers, explained shortlists and "
-    "recommendations.",
+    "recommendations, assignments and the hours ledger.",
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[api.router],
-    publishes=[],
+    routers=[api.router, assignments_api.router],
+    publishes=[ASSIGNMENTS_TOPIC],
     consumers=CONSUMERS,
-    snapshot=None,
+    snapshot=assignments.snapshot_assignments,
+    background=[run_approval_escalation],
 )
 
 
