@@ -202,7 +202,8 @@ def skill_lines(
         elif level is not None:
             credit = level / skill.min_level
         elif not skill.required:
-            via = next((n for n in neighbours(taxonomy, skill.skill_id) if n in worker.skills), None)
+            held = (n for n in neighbours(taxonomy, skill.skill_id) if n in worker.skills)
+            via = next(held, None)
             credit = NEIGHBOUR_CREDIT if via else 0.0
         else:
             credit = 0.0
@@ -231,10 +232,7 @@ def learning_value(task: TaskRecord, worker: WorkerRecord) -> tuple[float, list[
 
 def preference_fit(task: TaskRecord, worker: WorkerRecord) -> float:
     """Half the kind of work (neutral when the worker named none), half the arrangement."""
-    if not worker.task_kinds:
-        kind = 0.5
-    else:
-        kind = 1.0 if task.kind in worker.task_kinds else 0.0
+    kind = (1.0 if task.kind in worker.task_kinds else 0.0) if worker.task_kinds else 0.5
     wants = worker.remote_preference
     arrangement = 1.0 if wants in ("any", "hybrid") or (wants == "remote") == task.remote else 0.0
     return (kind + arrangement) / 2
