@@ -70,7 +70,8 @@ class Candidates:
 
     workers: np.ndarray  # positions in the index
     scores: np.ndarray
-    stretch: np.ndarray
+    stretch: np.ndarray  # one level below a must-have: only a learning seat
+    learns: np.ndarray  # would grow a skill they aspire to: may take a learning seat
 
 
 class MatchIndex:
@@ -258,8 +259,11 @@ class MatchIndex:
             keep &= self.busy[workers, span].max(axis=1) < self.max_concurrent[workers]
         return workers[keep], stretch[keep]
 
-    def score(self, task: TaskRecord, workers: np.ndarray, weights: Weights) -> np.ndarray:
-        """`scoring.evaluate(...).score` (unrounded) for each of `workers`."""
+    def score(
+        self, task: TaskRecord, workers: np.ndarray, weights: Weights
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`scoring.evaluate(...).score` (unrounded) for each of `workers`, and the learning
+        value component."""
         n = len(workers)
         fit = np.zeros(n)
         weights_by_skill: dict[str, float] = {}
@@ -296,11 +300,12 @@ class MatchIndex:
             assert record is not None
             availability[i] = availability_share(task, record)
         combined = weights.combine(fit, learning, preference, availability)
-        return np.broadcast_to(np.asarray(combined, dtype=float), (n,)).copy()
+        return np.broadcast_to(np.asarray(combined, dtype=float), (n,)).copy(), learning
 
     def task_candidates(self, task: TaskRecord, weights: Weights = Weights()) -> Candidates:
         workers, stretch = self.eligible(task)
-        return Candidates(workers, self.score(task, workers, weights), stretch)
+        scores, learning = self.score(task, workers, weights)
+        return Candidates(workers, scores, stretch, learning > 0)
 
     def worker_ids(self, positions: Iterable[int]) -> list[str]:
         ids = {pos: wid for wid, pos in self.position.items()}
