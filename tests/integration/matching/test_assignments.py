@@ -18,11 +18,12 @@ from services.kernel.contracts.profiles import WorkerErased
 from services.kernel.events import Envelope, Event
 from services.kernel.kafka import apply_record
 from services.kernel.outbox import OutboxMessage
+from services.kernel.runtime import Runtime
 from services.matching import assignments
 from services.matching.assignments_models import Assignment
 from services.matching.consumers import CONSUMERS
 from services.matching.escalation import escalate_overdue_approvals
-from services.matching.main import create_app
+from services.matching.main import SPEC, create_app
 from services.matching.runs_models import Proposal
 from services.matching.scoring import iso_week_label
 from services.matching.settings import MatchingSettings
@@ -210,6 +211,32 @@ async def test_an_approval_the_manager_leaves_unanswered_is_escalated_after_the_
         assert (await announced(app))[-1] == ("updated", "approved", 3)
         async with app.state.db.sessions() as session:
             assert await escalate_overdue_approvals(session, late) == 0  # once only
+
+
+async def test_the_workers_escalation_loop_approves_what_is_overdue(
+    database_url: str, key_file: Path, client_of: Callable, token_for: Callable
+) -> None:
+    settings = service_settings(MatchingSettings, database_url, key_file).model_copy(
+        update={"approval_deadline_h": 0, "approval_check_interval_s": 0.05}
+    )
+    app = create_app(settings)
+    task, worker = a_task(hours_per_week=12), a_worker()
+    async with client_of(app) as client:
+        await feed(app, task, worker)
+        made = await offer(client, task, worker, bearer(token_for("manager", sub=OWNER)))
+        as_worker = bearer(token_for("worker", worker_id=str(worker.id)))
+        await client.post(f"/v1/assignments/{made['id']}:accept", headers=as_worker)
+        (loop,) = SPEC.background
+        running = asyncio.create_task(loop(Runtime(spec=SPEC, settings=settings, db=app.state.db)))
+        try:
+            for _ in range(100):
+                row = await stored(app, made["id"])
+                if row is not None and row.status == "approved":
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            running.cancel()
+        assert row is not None and (row.status, row.approved_by) == ("approved", "escalation")
 
 
 async def test_only_the_offered_worker_may_accept(
