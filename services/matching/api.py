@@ -3,13 +3,15 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.auth import CurrentUser, User, require_roles
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, db_session
 from services.matching import service
+from services.matching.index import MatchIndex
+from services.matching.projections import keeper_of
 from services.matching.schemas import CandidateRead, CandidateVerdict, RecommendationRead
 
 router = APIRouter(prefix="/v1", tags=["matching"], responses=PROBLEM_RESPONSES)
@@ -17,6 +19,15 @@ Session = Annotated[AsyncSession, Depends(db_session)]
 Staff = Annotated[CurrentUser, Depends(require_roles("manager", "admin", "service"))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=1000)]
+
+
+async def current_index(request: Request) -> MatchIndex:
+    rt = request.app.state.runtime
+    interval = float(getattr(rt.settings, "index_refresh_interval_s", 0.2))
+    return await keeper_of(rt.state, rt.db, interval).current()
+
+
+Index = Annotated[MatchIndex, Depends(current_index)]
 
 
 @router.get(
@@ -27,11 +38,12 @@ Cursor = Annotated[str | None, Query(max_length=1000)]
 async def list_candidates(
     task_id: uuid.UUID,
     session: Session,
+    index: Index,
     _: Staff,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[CandidateRead]:
-    items, next_cursor = await service.list_candidates(session, task_id, limit, cursor)
+    items, next_cursor = await service.list_candidates(session, index, task_id, limit, cursor)
     return Page[CandidateRead](items=items, next_cursor=next_cursor)
 
 
@@ -55,10 +67,13 @@ async def judge_candidate(
 async def list_recommendations(
     worker_id: uuid.UUID,
     session: Session,
+    index: Index,
     user: User,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RecommendationRead]:
     service.ensure_may_see_worker(worker_id, user)
-    items, next_cursor = await service.list_recommendations(session, worker_id, limit, cursor)
+    items, next_cursor = await service.list_recommendations(
+        session, index, worker_id, limit, cursor
+    )
     return Page[RecommendationRead](items=items, next_cursor=next_cursor)

@@ -200,8 +200,8 @@ class MatchIndex:
         else:
             self.tasks.pop(task.id, None)
 
-    def set_related(self, skill_id: str, neighbours: Iterable[str]) -> None:
-        self.taxonomy[skill_id] = set(neighbours)
+    def set_taxonomy(self, taxonomy: Mapping[str, Iterable[str]]) -> None:
+        self.taxonomy = {k: set(v) for k, v in taxonomy.items()}
         self._neighbours.clear()
 
     def neighbour_holders(self, skill_id: str) -> np.ndarray:

@@ -5,24 +5,25 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.kernel.contracts.matching import ASSIGNMENTS_TOPIC
+from services.kernel.contracts.matching import ASSIGNMENTS_TOPIC, RUNS_TOPIC
 from services.kernel.runtime import ServiceSpec, create_service_app
-from services.matching import api, assignments, assignments_api
+from services.matching import api, assignments, assignments_api, runs_api
 from services.matching.consumers import CONSUMERS
 from services.matching.escalation import run_approval_escalation
+from services.matching.run_executor import run_match_runs
 from services.matching.settings import MatchingSettings
 
 SPEC = ServiceSpec(
     name="matching",
     title="Taskforce matching",
     description="Read models of open work and active workers, explained shortlists and "
-    "recommendations, assignments and the hours ledger.",
+    "recommendations, optimised match runs, assignments and the hours ledger.",
     migrations_dir=Path(__file__).parent / "migrations",
-    routers=[api.router, assignments_api.router],
-    publishes=[ASSIGNMENTS_TOPIC],
+    routers=[api.router, runs_api.router, assignments_api.router],
+    publishes=[ASSIGNMENTS_TOPIC, RUNS_TOPIC],
     consumers=CONSUMERS,
     snapshot=assignments.snapshot_assignments,
-    background=[run_approval_escalation],
+    background=[run_approval_escalation, run_match_runs],
 )
 
 

@@ -1,19 +1,22 @@
-"""Matching use cases over the read models: shortlists for a task, recommendations for a
-worker, and the verdict for one pair."""
+"""Matching use cases over the index and the read models: shortlists for a task,
+recommendations for a worker, and the verdict for one pair ("why not me")."""
 
 import uuid
 from typing import TypeVar
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.auth import CurrentUser
 from services.kernel.errors import Forbidden
 from services.kernel.pagination import decode_cursor, encode_cursor
+from services.matching.index import MatchIndex
+from services.matching.ledger import worker_load
 from services.matching.models import SkillView, TaskNotKnown, TaskView, WorkerNotKnown, WorkerView
 from services.matching.records import task_record, taxonomy_of, worker_record
 from services.matching.schemas import CandidateRead, CandidateVerdict, RecommendationRead
-from services.matching.scoring import evaluate
+from services.matching.scoring import NO_LOAD, evaluate
 
 T = TypeVar("T")
 
@@ -32,42 +35,50 @@ async def get_worker_view(session: AsyncSession, worker_id: uuid.UUID) -> Worker
     return worker
 
 
-async def _taxonomy(session: AsyncSession) -> dict[str, set[str]]:
-    return taxonomy_of(await session.scalars(sa.select(SkillView)))
-
-
-def _page(ranked: list[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
+def _window(cursor: str | None, limit: int, total: int) -> tuple[int, int, str | None]:
+    """Rank positions of one page; the cursor is the rank to start from."""
     start = decode_cursor(cursor, [int])[0] if cursor else 0
-    page = ranked[start : start + limit]
-    more = start + limit < len(ranked)
-    return page, encode_cursor([start + limit]) if more else None
+    end = min(start + limit, total)
+    return start, end, encode_cursor([end]) if end < total else None
 
 
 async def list_candidates(
-    session: AsyncSession, task_id: uuid.UUID, limit: int, cursor: str | None
+    session: AsyncSession, index: MatchIndex, task_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[CandidateRead], str | None]:
-    task = task_record(await get_task_view(session, task_id))
-    taxonomy = await _taxonomy(session)
-    workers = await session.scalars(sa.select(WorkerView).where(WorkerView.status == "active"))
-    ranked: list[CandidateRead] = []
-    for row in workers:
-        verdict = evaluate(task, worker_record(row), taxonomy)
-        if verdict.eligible:
-            ranked.append(
-                CandidateRead(
-                    worker_id=row.id, name=row.name, org_unit=row.org_unit, **verdict.explanation()
-                )
+    view = await get_task_view(session, task_id)
+    if view.status != "open":
+        return [], None
+    task = index.tasks.get(str(task_id)) or task_record(view)
+    found = index.task_candidates(task)
+    ids = np.array(index.worker_ids(found.workers), dtype=object)
+    order = np.lexsort((ids, -np.round(found.scores, 4))) if len(ids) else np.zeros(0, int)
+    start, end, next_cursor = _window(cursor, limit, len(order))
+    page: list[CandidateRead] = []
+    for rank in order[start:end].tolist():
+        pos = int(found.workers[rank])
+        worker = index.records[pos]
+        assert worker is not None
+        verdict = evaluate(task, worker, index.taxonomy, index.loads.get(pos, NO_LOAD))
+        page.append(
+            CandidateRead(
+                worker_id=uuid.UUID(worker.id),
+                name=worker.name,
+                org_unit=worker.org_unit,
+                **verdict.explanation(),
             )
-    ranked.sort(key=lambda c: (-c.score, str(c.worker_id)))
-    return _page(ranked, limit, cursor)
+        )
+    return page, next_cursor
 
 
 async def judge_candidate(
     session: AsyncSession, task_id: uuid.UUID, worker_id: uuid.UUID
 ) -> CandidateVerdict:
+    """Straight from the tables and the ledger, so the answer is never stale."""
     task = task_record(await get_task_view(session, task_id))
     row = await get_worker_view(session, worker_id)
-    verdict = evaluate(task, worker_record(row), await _taxonomy(session))
+    taxonomy = taxonomy_of(await session.scalars(sa.select(SkillView)))
+    load = await worker_load(session, worker_id)
+    verdict = evaluate(task, worker_record(row), taxonomy, load)
     return CandidateVerdict(
         worker_id=row.id,
         name=row.name,
@@ -84,24 +95,30 @@ def ensure_may_see_worker(worker_id: uuid.UUID, user: CurrentUser) -> None:
 
 
 async def list_recommendations(
-    session: AsyncSession, worker_id: uuid.UUID, limit: int, cursor: str | None
+    session: AsyncSession, index: MatchIndex, worker_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[RecommendationRead], str | None]:
-    worker = worker_record(await get_worker_view(session, worker_id))
-    taxonomy = await _taxonomy(session)
-    tasks = await session.scalars(sa.select(TaskView).where(TaskView.status == "open"))
-    ranked: list[RecommendationRead] = []
-    for row in tasks:
-        verdict = evaluate(task_record(row), worker, taxonomy)
+    await get_worker_view(session, worker_id)
+    pos = index.position.get(str(worker_id))
+    worker = index.records[pos] if pos is not None else None
+    if worker is None:
+        return [], None
+    load = index.loads.get(pos, NO_LOAD) if pos is not None else NO_LOAD
+    ranked = []
+    for task in index.open_tasks_for(worker.id):
+        verdict = evaluate(task, worker, index.taxonomy, load)
         if verdict.eligible:
-            ranked.append(
-                RecommendationRead(
-                    task_id=row.id,
-                    title=row.title,
-                    hours_per_week=row.hours_per_week,
-                    start_date=row.start_date,
-                    end_date=row.end_date,
-                    **verdict.explanation(),
-                )
-            )
-    ranked.sort(key=lambda r: (-r.score, r.start_date, str(r.task_id)))
-    return _page(ranked, limit, cursor)
+            ranked.append((task, verdict))
+    ranked.sort(key=lambda pair: (-pair[1].score, pair[0].start_date, pair[0].id))
+    start, end, next_cursor = _window(cursor, limit, len(ranked))
+    page = [
+        RecommendationRead(
+            task_id=uuid.UUID(task.id),
+            title=task.title,
+            hours_per_week=task.hours_per_week,
+            start_date=task.start_date,
+            end_date=task.end_date,
+            **verdict.explanation(),
+        )
+        for task, verdict in ranked[start:end]
+    ]
+    return page, next_cursor

@@ -14,3 +14,7 @@ class MatchingSettings(KernelSettings):
     approval_deadline_h: float = 72.0
     # How often the worker looks for acceptances past their approval deadline.
     approval_check_interval_s: float = 30.0
+    # The in-memory index reads the rows consumers changed at most this often.
+    index_refresh_interval_s: float = 0.2
+    # How often the worker looks for queued match runs.
+    match_run_poll_interval_s: float = 0.5

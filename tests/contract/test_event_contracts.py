@@ -19,6 +19,7 @@ def _examples() -> list:
     from services.kernel.contracts import (
         AssignmentCompleted,
         AssignmentUpdated,
+        MatchRunCompleted,
         SkillUpserted,
         TaskClosed,
         TaskUpdated,
@@ -49,6 +50,13 @@ def _examples() -> list:
             completed_on=date(2026, 11, 20),
             endorsed_by="manager-1",
             skills=[{"skill_id": "taskforce:python", "endorsed_level": 4}],
+        ),
+        MatchRunCompleted(
+            id=uuid.uuid4(),
+            status="succeeded",
+            requested_by="manager-1",
+            proposals=12,
+            statistics={"tasks": 5, "candidate_pairs": 40, "objective": 9.5, "gap": 0.0},
         ),
     ]
 

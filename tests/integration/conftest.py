@@ -45,6 +45,8 @@ def service_settings(settings_type: type, database_url: str, key_file: Path):  #
         run_worker_in_api=False,
         log_json=False,
         log_level="WARNING",
+        # Tests read right after applying events: matching's index looks at every read.
+        index_refresh_interval_s=0,
     )
 
 

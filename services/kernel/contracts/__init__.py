@@ -2,7 +2,11 @@
 a new type ending in `.v2`. `EVENT_TYPES` is the registry the AsyncAPI document is built from."""
 
 from services.kernel.contracts.catalog import TaskClosed, TaskPublished, TaskUpdated
-from services.kernel.contracts.matching import AssignmentCompleted, AssignmentUpdated
+from services.kernel.contracts.matching import (
+    AssignmentCompleted,
+    AssignmentUpdated,
+    MatchRunCompleted,
+)
 from services.kernel.contracts.profiles import SkillUpserted, WorkerErased, WorkerUpserted
 from services.kernel.events import Event
 
@@ -17,6 +21,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SkillUpserted,
         AssignmentCompleted,
         AssignmentUpdated,
+        MatchRunCompleted,
     )
 }
 
@@ -24,6 +29,7 @@ __all__ = [
     "EVENT_TYPES",
     "AssignmentCompleted",
     "AssignmentUpdated",
+    "MatchRunCompleted",
     "SkillUpserted",
     "TaskClosed",
     "TaskPublished",

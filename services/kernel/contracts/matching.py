@@ -52,3 +52,35 @@ class AssignmentCompleted(Event):
     completed_on: date
     endorsed_by: str
     skills: list[DemonstratedSkill]
+
+
+RUNS_TOPIC = "matching.runs"
+
+
+class MatchRunStatistics(BaseModel):
+    """What the optimiser did. Objectives and bounds are sums of scores (each in [0, 1])."""
+
+    tasks: int = 0
+    workers: int = 0
+    candidate_pairs: int = 0
+    components: int = 0
+    greedy_objective: float | None = None
+    objective: float | None = None
+    best_bound: float | None = None
+    gap: float | None = None
+    solver_status: str | None = None
+    wall_s: float | None = None
+
+
+class MatchRunCompleted(Event):
+    """A match run finished: succeeded with proposals, failed, or was cancelled."""
+
+    type = "taskforce.matching.run.completed.v1"
+    topic = RUNS_TOPIC
+
+    id: uuid.UUID
+    status: Literal["succeeded", "failed", "cancelled"]
+    requested_by: str
+    proposals: int
+    statistics: MatchRunStatistics
+    error: str | None = None

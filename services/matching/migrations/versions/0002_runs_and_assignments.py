@@ -23,9 +23,7 @@ def upgrade() -> None:
         table.add_column(
             sa.Column("visibility", sa.String(20), nullable=False, server_default="company")
         )
-        table.add_column(
-            sa.Column("learning_skills", sa.JSON, nullable=False, server_default="[]")
-        )
+        table.add_column(sa.Column("learning_skills", sa.JSON, nullable=False, server_default="[]"))
         table.create_index("ix_task_view_synced_at", ["synced_at"])
     with op.batch_alter_table("worker_view") as table:
         table.add_column(sa.Column("manager_id", sa.String(200)))
@@ -33,9 +31,7 @@ def upgrade() -> None:
             sa.Column("remote_preference", sa.String(20), nullable=False, server_default="any")
         )
         table.add_column(
-            sa.Column(
-                "max_concurrent_assignments", sa.Integer, nullable=False, server_default="3"
-            )
+            sa.Column("max_concurrent_assignments", sa.Integer, nullable=False, server_default="3")
         )
         for name in ("availability", "blackouts", "task_kinds"):
             table.add_column(sa.Column(name, sa.JSON, nullable=False, server_default="[]"))
