@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
@@ -65,7 +66,7 @@ class ServiceSpec:
     large_bodies: dict[str, int] = field(default_factory=dict)
     # Loops the worker runs beside the relay and the consumers (sweepers, job dispatchers);
     # each takes the runtime and runs until cancelled.
-    background: list[Callable[["Runtime"], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[["Runtime"], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     def topics_to_create(self) -> list[str]:
         consumed = {topic for consumer in self.consumers for topic in consumer.topics}

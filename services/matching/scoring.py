@@ -26,7 +26,8 @@ class Weights:
     preference: float = 0.1
     availability: float = 0.15
 
-    def combine(self, skill_fit: float, learning: float, preference: float, avail: float) -> float:
+    def combine(self, skill_fit: Any, learning: Any, preference: Any, avail: Any) -> Any:
+        """Numbers or NumPy arrays of them."""
         total = self.skill_fit + self.learning + self.preference + self.availability
         weighted = (
             self.skill_fit * skill_fit
