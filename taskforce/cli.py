@@ -18,6 +18,7 @@ from taskforce.demo import (
     stack_is_empty,
 )
 from taskforce.importing import ImportFailed, job_summary, summary, upload_release
+from taskforce.matching import MatchRunFailed, follow_run, run_summary
 from taskforce.stack import StackError, run_stack
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -154,6 +155,44 @@ def demo_command(
         f"{len(data.tasks)} published tasks into {url}.",
         highlight=False,
     )
+
+
+@app.command("match")
+def match_command(
+    task: list[str] = typer.Option([], "--task", help="Repeatable: the tasks to staff."),
+    org_unit: str | None = typer.Option(None, "--org-unit", help="The open tasks of a unit."),
+    time_limit_s: float = typer.Option(10.0, "--time-limit", min=1, max=600),
+    max_per_worker: int | None = typer.Option(
+        None, "--max-per-worker", min=1, help="Fairness: at most this many proposals each."
+    ),
+    url: str = typer.Option(DEFAULT_URL, "--url", envvar="TASKFORCE_URL", help="The gateway."),
+    bearer: str | None = typer.Option(
+        None, "--token", envvar="TASKFORCE_TOKEN", help="A manager or admin token."
+    ),
+    key_file: Path = KeyFile,
+) -> None:
+    """Optimise who does what over open tasks (all of them unless --task or --org-unit)."""
+    if task and org_unit:
+        fail("give --task or --org-unit, not both", code=2)
+    scope: dict[str, object] = (
+        {"task_ids": task} if task else {"org_unit": org_unit} if org_unit else {"all_open": True}
+    )
+    body = {
+        "scope": scope,
+        "time_limit_s": time_limit_s,
+        "fairness": {"max_proposals_per_worker": max_per_worker},
+    }
+    token = bearer or _minter(key_file)("taskforce-match", ["admin"], None)
+    console = Console()
+    try:
+        run = follow_run(url, token, body, console)
+    except MatchRunFailed as exc:
+        fail(str(exc))
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach {url}: {exc}")
+    except KeyboardInterrupt:
+        fail("interrupted; the run was asked to cancel", code=130)
+    console.print(run_summary(run), highlight=False)
 
 
 import_app = typer.Typer(

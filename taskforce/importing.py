@@ -17,7 +17,7 @@ class ImportFailed(Exception):
     """One line for the operator."""
 
 
-def _problem(response: httpx.Response) -> str:
+def problem_line(response: httpx.Response) -> str:
     try:
         body = response.json()
         return f"{response.status_code} {body.get('title', '')}: {body.get('detail', '')}"
@@ -59,7 +59,7 @@ def upload_release(
         with console.status(f"Uploading {len(files)} file(s) to {url}…"):
             started = http.post(endpoint, data={"source": source}, files=files)
         if started.status_code != 202:
-            raise ImportFailed(f"the import was refused: {_problem(started)}")
+            raise ImportFailed(f"the import was refused: {problem_line(started)}")
         job = started.json()
         location = started.headers["location"]
         columns = (
@@ -74,7 +74,7 @@ def upload_release(
                 time.sleep(poll_s)
                 polled = http.get(location)
                 if polled.status_code != 200:
-                    raise ImportFailed(f"cannot follow the import: {_problem(polled)}")
+                    raise ImportFailed(f"cannot follow the import: {problem_line(polled)}")
                 job = polled.json()
                 # Job imports report no counts until done: the bar then only shows time.
                 progress.update(
