@@ -2,6 +2,11 @@
 solved by matching's worker off its event loop, its proposals offered and accepted, and an
 erased worker gone from every proposal."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -76,3 +81,29 @@ def test_a_run_proposes_staff_for_open_work_and_a_proposal_becomes_an_offer(stac
         what="matching forgets the erased worker's proposal",
     )
     assert any(w["id"] == other for w in workers)
+
+
+def test_the_match_command_follows_a_run_to_its_summary(stack: Stack) -> None:
+    for name in ("catalog", "profiles", "matching", "gateway"):
+        stack.start(name)
+    admin = stack.client("gateway", "admin")
+    owner = stack.client("gateway", "manager", sub="manager-1")
+    assert admin.post("/v1/skills", json=a_skill()).status_code == 201
+    stack.wait_for_catalog_skills(PYTHON)
+    stack.client("gateway", "service").post("/v1/workers", json=a_worker())
+    task = owner.post("/v1/tasks", json=a_task()).json()
+    owner.post(f"/v1/tasks/{task['id']}:publish")
+    eventually(
+        lambda: owner.get(f"/v1/tasks/{task['id']}/candidates").json().get("items"),
+        what="matching knows the task and its candidate",
+    )
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("taskforce")), "match", "--task", task["id"]],
+        env=os.environ
+        | {"TASKFORCE_URL": stack.url("gateway"), "TASKFORCE_TOKEN": stack.token("admin")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 tasks, 1 workers" in done.stdout and "OPTIMAL" in done.stdout
