@@ -199,6 +199,8 @@ PERSONAL = frozenset({"email"})
 
 class Worker(Base):
     __tablename__ = "worker"
+    # Keyset pagination of the worker list.
+    __table_args__ = (sa.Index("ix_worker_created", "created_at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     version: Mapped[int] = mapped_column(default=1)
