@@ -290,6 +290,9 @@ async def run_match_runs(rt: Runtime) -> None:
     """The worker's loop: requeue what a crash interrupted, then run queued runs one by one."""
     poll_s = float(getattr(rt.settings, "match_run_poll_interval_s", 0.5))
     await requeue_interrupted(rt.db)
+    # Build the index from the tables now rather than at the first request or run.
+    interval = float(getattr(rt.settings, "index_refresh_interval_s", 0.2))
+    await keeper_of(rt.state, rt.db, interval).current()
     while True:
         try:
             claimed = await claim_next_run(rt.db)
