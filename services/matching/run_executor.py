@@ -289,12 +289,15 @@ async def execute_run(rt: Runtime, run_id: uuid.UUID, attempt: int) -> None:
 async def run_match_runs(rt: Runtime) -> None:
     """The worker's loop: requeue what a crash interrupted, then run queued runs one by one."""
     poll_s = float(getattr(rt.settings, "match_run_poll_interval_s", 0.5))
-    await requeue_interrupted(rt.db)
-    # Build the index from the tables now rather than at the first request or run.
     interval = float(getattr(rt.settings, "index_refresh_interval_s", 0.2))
-    await keeper_of(rt.state, rt.db, interval).current()
+    started = False
     while True:
         try:
+            if not started:
+                await requeue_interrupted(rt.db)
+                # Build the index from the tables now, not at the first request or run.
+                await keeper_of(rt.state, rt.db, interval).current()
+                started = True
             claimed = await claim_next_run(rt.db)
             if claimed is None:
                 await asyncio.sleep(poll_s)
