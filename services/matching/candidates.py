@@ -108,7 +108,8 @@ def build_market(
             joined["learns"][keep_mask],
         )
     workers, pair_worker = np.unique(positions, return_inverse=True)
-    bonus = np.array([fairness.no_recent_opportunity_bonus * (p not in recent) for p in positions])
+    unnoticed = ~np.isin(positions, np.fromiter(recent, dtype=np.int64, count=len(recent)))
+    bonus = fairness.no_recent_opportunity_bonus * unnoticed
     value = np.rint((scores + bonus) * SCALE).astype(np.int64)
     stretch = joined["stretch"].astype(bool)
     learns = joined["learns"].astype(bool) | stretch
@@ -170,38 +171,66 @@ def _worker_rows(
     hours = np.array([round(t.hours_per_week * HOURS) for t in tasks], dtype=np.int64)
     cap = fairness.max_proposals_per_worker
     rows: list[Row] = []
-    for w, pairs in zip(np.unique(pair_worker).tolist(), _groups(pair_worker), strict=True):
-        if len(pairs) < 2:
-            continue  # a lone candidate pair already fits the worker's hours and slots
-        pos = int(workers[w])
+    count = np.bincount(pair_worker, minlength=len(workers))
+    # A lone candidate pair already fits the worker's hours and slots.
+    several = np.flatnonzero(count >= 2)
+    if len(several) == 0:
+        return rows
+    order = np.argsort(pair_worker, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(count)])
+    starts, ends, need = first[pair_task], last[pair_task], hours[pair_task]
+    # Everything proposed to a worker at once would still fit every week of their span: no row.
+    week = np.arange(index.weeks)
+    positions = workers[several]
+    lo = np.minimum.reduceat(starts[order], bounds[several])
+    hi = np.maximum.reduceat(ends[order], bounds[several])
+    outside = (week[None, :] < lo[:, None]) | (week[None, :] > hi[:, None])
+    free_hours = np.floor(index.free_hours[:, positions].T * HOURS + 1e-6).astype(np.int64)
+    free_slots = (
+        index.max_concurrent[positions, None].astype(np.int64) - index.assigned[:, positions].T
+    )
+    fits = np.where(outside, np.iinfo(np.int64).max, free_hours).min(axis=1) >= np.add.reduceat(
+        need[order], bounds[several]
+    )
+    fits &= np.where(outside, np.iinfo(np.int64).max, free_slots).min(axis=1) >= count[several]
+    for k in np.flatnonzero(~fits | (cap is not None and count[several] > cap)).tolist():
+        w = int(several[k])
+        pairs = order[bounds[w] : bounds[w + 1]]
         if cap is not None and len(pairs) > cap:
             # Fairness: no one is proposed for more than the run's cap.
             rows.append(Row(pairs, np.ones(len(pairs), dtype=np.int64), cap, why="proposal cap"))
-        starts, ends = first[pair_task[pairs]], last[pair_task[pairs]]
-        need = hours[pair_task[pairs]]
-        span = np.arange(starts.min(), ends.max() + 1)
-        free_hours = np.floor(index.remaining[pos, span] * HOURS + 1e-6).astype(np.int64)
-        free_slots = int(index.max_concurrent[pos]) - index.busy[pos, span].astype(np.int64)
-        if need.sum() <= free_hours.min() and len(pairs) <= free_slots.min():
-            continue  # everything proposed at once would still fit every week
-        seen: dict[tuple[int, ...], tuple[int, int]] = {}
-        for k, week in enumerate(span.tolist()):
-            active = (starts <= week) & (ends >= week)
-            key = tuple(pairs[active].tolist())
-            hours_ub, slots_ub = int(free_hours[k]), int(free_slots[k])
+        if fits[k]:
+            continue
+        members = list(
+            zip(
+                pairs.tolist(),
+                starts[pairs].tolist(),
+                ends[pairs].tolist(),
+                need[pairs].tolist(),
+                strict=True,
+            )
+        )
+        hours_free, slots_free = free_hours[k].tolist(), free_slots[k].tolist()
+        seen: dict[tuple[int, ...], tuple[int, int, int]] = {}
+        for wk in range(int(lo[k]), int(hi[k]) + 1):
+            active = [(p, h) for p, a, b, h in members if a <= wk <= b]
+            if not active:
+                continue
+            key = tuple(p for p, _ in active)
+            hours_ub, slots_ub = hours_free[wk], slots_free[wk]
             if key in seen:
                 hours_ub, slots_ub = min(hours_ub, seen[key][0]), min(slots_ub, seen[key][1])
-            seen[key] = (hours_ub, slots_ub)
-        for key, (hours_ub, slots_ub) in seen.items():
-            members = np.array(key, dtype=np.int64)
-            coef = need[np.isin(pairs, members)]
-            if coef.sum() > hours_ub:
+            seen[key] = (hours_ub, slots_ub, sum(h for _, h in active))
+        for key, (hours_ub, slots_ub, total) in seen.items():
+            chosen = np.array(key, dtype=np.int64)
+            if total > hours_ub:
                 # A worker's committed and proposed hours fit their capacity in every week.
-                rows.append(Row(members, coef, hours_ub, why="weekly hours"))
-            if len(members) > slots_ub:
+                coef = need[chosen]
+                rows.append(Row(chosen, coef, hours_ub, why="weekly hours"))
+            if len(key) > slots_ub:
                 # No more concurrent assignments in a week than the worker allows.
                 rows.append(
-                    Row(members, np.ones(len(members), dtype=np.int64), slots_ub, why="concurrency")
+                    Row(chosen, np.ones(len(key), dtype=np.int64), slots_ub, why="concurrency")
                 )
     return rows
 
