@@ -226,7 +226,7 @@ async def test_the_workers_escalation_loop_approves_what_is_overdue(
         made = await offer(client, task, worker, bearer(token_for("manager", sub=OWNER)))
         as_worker = bearer(token_for("worker", worker_id=str(worker.id)))
         await client.post(f"/v1/assignments/{made['id']}:accept", headers=as_worker)
-        (loop,) = SPEC.background
+        loop = next(b for b in SPEC.background if b.__name__ == "run_approval_escalation")
         running = asyncio.create_task(loop(Runtime(spec=SPEC, settings=settings, db=app.state.db)))
         try:
             for _ in range(100):
