@@ -38,7 +38,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy services/kernel services/matching/scoring.py
+	$(VENV)/bin/mypy services/kernel services/matching/scoring.py services/matching/index.py services/matching/candidates.py services/matching/solver.py
 
 fmt: install
 	$(VENV)/bin/ruff format .
