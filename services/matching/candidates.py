@@ -31,10 +31,13 @@ class Fairness:
 @dataclass(frozen=True)
 class Pruning:
     """Measured here: keeping the best 20 per task and 10 per worker loses about 0.02% of the
-    objective and makes the model several times smaller."""
+    objective and makes the model several times smaller. `shortlist`: a task with more than
+    4 x shortlist eligible workers scores in full only the `shortlist` likeliest to be best
+    (`MatchIndex.task_candidates`); what each costs is measured in docs/benchmarks.md."""
 
     per_task: int = 20
     per_worker: int = 10
+    shortlist: int | None = 400
 
 
 @dataclass
@@ -83,8 +86,12 @@ def build_market(
         taken = held.get(task.id, (0, 0))[0]
         if task.status != "open" or taken >= task.seats:
             continue
-        c = index.task_candidates(task, weights)
-        found += len(c.workers)
+        c = (
+            index.task_candidates(task, weights, pruning.per_task, pruning.shortlist)
+            if pruning
+            else index.task_candidates(task, weights)
+        )
+        found += c.found
         keep = _top(c.scores, pruning.per_task) if pruning else np.arange(len(c.workers))
         if len(keep) == 0:
             continue
@@ -172,66 +179,99 @@ def _worker_rows(
     cap = fairness.max_proposals_per_worker
     rows: list[Row] = []
     count = np.bincount(pair_worker, minlength=len(workers))
+    order = np.argsort(pair_worker, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(count)])
+    if cap is not None:
+        for w in np.flatnonzero(count > cap).tolist():
+            # Fairness: no one is proposed for more than the run's cap.
+            pairs = order[bounds[w] : bounds[w + 1]]
+            rows.append(Row(pairs, np.ones(len(pairs), dtype=np.int64), cap, why="proposal cap"))
     # A lone candidate pair already fits the worker's hours and slots.
     several = np.flatnonzero(count >= 2)
     if len(several) == 0:
         return rows
-    order = np.argsort(pair_worker, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(count)])
     starts, ends, need = first[pair_task], last[pair_task], hours[pair_task]
-    # Everything proposed to a worker at once would still fit every week of their span: no row.
-    week = np.arange(index.weeks)
     positions = workers[several]
     lo = np.minimum.reduceat(starts[order], bounds[several])
     hi = np.maximum.reduceat(ends[order], bounds[several])
+    week = np.arange(index.weeks)
     outside = (week[None, :] < lo[:, None]) | (week[None, :] > hi[:, None])
     free_hours = np.floor(index.free_hours[:, positions].T * HOURS + 1e-6).astype(np.int64)
     free_slots = (
         index.max_concurrent[positions, None].astype(np.int64) - index.assigned[:, positions].T
     )
-    fits = np.where(outside, np.iinfo(np.int64).max, free_hours).min(axis=1) >= np.add.reduceat(
+    never = np.iinfo(np.int64).max
+    # Everything proposed to a worker at once would still fit every week of their span: no row.
+    fits = np.where(outside, never, free_hours).min(axis=1) >= np.add.reduceat(
         need[order], bounds[several]
     )
-    fits &= np.where(outside, np.iinfo(np.int64).max, free_slots).min(axis=1) >= count[several]
-    for k in np.flatnonzero(~fits | (cap is not None and count[several] > cap)).tolist():
-        w = int(several[k])
-        pairs = order[bounds[w] : bounds[w + 1]]
-        if cap is not None and len(pairs) > cap:
-            # Fairness: no one is proposed for more than the run's cap.
-            rows.append(Row(pairs, np.ones(len(pairs), dtype=np.int64), cap, why="proposal cap"))
-        if fits[k]:
-            continue
-        members = list(
-            zip(
-                pairs.tolist(),
-                starts[pairs].tolist(),
-                ends[pairs].tolist(),
-                need[pairs].tolist(),
-                strict=True,
-            )
-        )
-        hours_free, slots_free = free_hours[k].tolist(), free_slots[k].tolist()
-        seen: dict[tuple[int, ...], tuple[int, int, int]] = {}
-        for wk in range(int(lo[k]), int(hi[k]) + 1):
-            active = [(p, h) for p, a, b, h in members if a <= wk <= b]
-            if not active:
-                continue
-            key = tuple(p for p, _ in active)
-            hours_ub, slots_ub = hours_free[wk], slots_free[wk]
-            if key in seen:
-                hours_ub, slots_ub = min(hours_ub, seen[key][0]), min(slots_ub, seen[key][1])
-            seen[key] = (hours_ub, slots_ub, sum(h for _, h in active))
-        for key, (hours_ub, slots_ub, total) in seen.items():
-            chosen = np.array(key, dtype=np.int64)
-            if total > hours_ub:
-                # A worker's committed and proposed hours fit their capacity in every week.
-                coef = need[chosen]
-                rows.append(Row(chosen, coef, hours_ub, why="weekly hours"))
-            if len(key) > slots_ub:
-                # No more concurrent assignments in a week than the worker allows.
-                rows.append(
-                    Row(chosen, np.ones(len(key), dtype=np.int64), slots_ub, why="concurrency")
-                )
+    fits &= np.where(outside, never, free_slots).min(axis=1) >= count[several]
+    crowded = np.flatnonzero(~fits)
+    if len(crowded) == 0:
+        return rows
+    # The crowded workers' pairs, worker by worker (owner: the worker's place in `crowded`).
+    sizes = count[several[crowded]]
+    offsets = np.repeat(bounds[several[crowded]] - (np.cumsum(sizes) - sizes), sizes)
+    pairs = order[offsets + np.arange(sizes.sum())]
+    owner = np.repeat(np.arange(len(crowded)), sizes)
+    # A worker's set of running tasks changes only in a week where one starts or one has
+    # ended: between two such weeks lies an interval with one set of pairs.
+    stride = index.weeks + 2
+    changes = np.unique(
+        np.concatenate([owner * stride + starts[pairs], owner * stride + ends[pairs] + 1])
+    )
+    change_owner, change_week = changes // stride, changes % stride
+    begin = np.searchsorted(changes, owner * stride + starts[pairs])
+    covered = np.searchsorted(changes, owner * stride + ends[pairs] + 1) - begin
+    interval = np.repeat(begin, covered) + (
+        np.arange(covered.sum()) - np.repeat(np.cumsum(covered) - covered, covered)
+    )
+    member = np.repeat(pairs, covered)
+    by_interval = np.lexsort((member, interval))
+    interval, member = interval[by_interval], member[by_interval]
+    total = np.bincount(interval, weights=need[member], minlength=len(changes)).round()
+    running = np.bincount(interval, minlength=len(changes))
+    # Each interval's capacity is its tightest week.
+    live = np.flatnonzero(running[:-1] > 0)
+    length = change_week[live + 1] - change_week[live]
+    weeks = np.repeat(change_week[live], length) + (
+        np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    )
+    who = np.repeat(crowded[change_owner[live]], length)
+    cut = np.cumsum(length) - length
+    hours_ub = np.minimum.reduceat(free_hours[who, weeks], cut)
+    slots_ub = np.minimum.reduceat(free_slots[who, weeks], cut)
+    tight_hours = total[live] > hours_ub
+    tight_slots = running[live] > slots_ub
+    edges = np.searchsorted(interval, np.arange(len(changes) + 1))
+    # One row per distinct set of a worker's pairs, bounded by its tightest interval.
+    tightest: dict[tuple[int, ...], list[int]] = {}
+    for k in np.flatnonzero(tight_hours | tight_slots).tolist():
+        i = int(live[k])
+        key = (int(change_owner[i]), *member[edges[i] : edges[i + 1]].tolist())
+        known = tightest.setdefault(key, [never, never])
+        known[0] = min(known[0], int(hours_ub[k]))
+        known[1] = min(known[1], int(slots_ub[k]))
+    if not tightest:
+        return rows
+    # Cut from one array per kind: a NumPy array per row would cost more than the rest.
+    flat = np.fromiter((p for key in tightest for p in key[1:]), dtype=np.int64)
+    coef = need[flat]
+    ends_at = np.cumsum([len(key) - 1 for key in tightest]).tolist()
+    totals = np.add.reduceat(coef, [0, *ends_at[:-1]]).tolist()
+    ones = np.ones(len(flat), dtype=np.int64)
+    begin = 0
+    for end, total, (hours_bound, slots_bound) in zip(
+        ends_at, totals, tightest.values(), strict=True
+    ):
+        chosen = flat[begin:end]
+        if total > hours_bound:
+            # A worker's committed and proposed hours fit their capacity in every week.
+            rows.append(Row(chosen, coef[begin:end], hours_bound, why="weekly hours"))
+        if end - begin > slots_bound:
+            # No more concurrent assignments in a week than the worker allows.
+            rows.append(Row(chosen, ones[: end - begin], slots_bound, why="concurrency"))
+        begin = end
     return rows
 
 

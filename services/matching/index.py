@@ -27,24 +27,29 @@ from services.matching.scoring import (
 
 KINDS = ("task", "project", "gig", "mentorship", "rotation")
 _EMPTY = np.zeros(0, dtype=np.int32)
+_NEVER = 1 << 30
 # A posting held by at least this share of the workers also keeps a level per worker position
 # (a byte each): the skills most tasks ask for are then read by a gather rather than a binary
 # search. Measured on the benchmark market: 9 in 10 task skills, about 40 MB at 300k workers.
 DENSE_SHARE = 1 / 256
 DENSE_MIN = 32
+# A shortlist of k (see `task_candidates`) first keeps this many times k by skill fit and
+# preference, then k of those once learning is added.
+SHORTLIST_WIDTH = 4
 
 
 class Posting:
     """Sorted worker positions holding one skill, with a value each (level or target level).
     Changes queue up and are merged when the arrays are next read."""
 
-    __slots__ = ("_dense", "_pending", "_positions", "_values")
+    __slots__ = ("_at_least", "_dense", "_pending", "_positions", "_values")
 
     def __init__(self) -> None:
         self._positions = _EMPTY
         self._values = np.zeros(0, dtype=np.int8)
         self._pending: dict[int, int] = {}
         self._dense: np.ndarray | None = None
+        self._at_least: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def set(self, position: int, value: int) -> None:
         """value 0 removes the worker from the posting."""
@@ -61,7 +66,19 @@ class Posting:
             self._positions, self._values = positions[order], levels[order]
             self._pending = {}
             self._dense = None
+            self._at_least = {}
         return self._positions, self._values
+
+    def at_least(self, value: int) -> tuple[np.ndarray, np.ndarray]:
+        """The positions (sorted) and values of those with at least `value`, kept until the
+        posting next changes: a task's first must-have is read this way for every task."""
+        positions, values = self.arrays()
+        if value <= 1:
+            return positions, values
+        if value not in self._at_least:
+            keep = values >= value
+            self._at_least[value] = (positions[keep], values[keep])
+        return self._at_least[value]
 
     def lookup(self, workers: np.ndarray, size: int = 0) -> np.ndarray:
         """The value for each of `workers` (0 where the worker is not in the posting); `size`,
@@ -91,6 +108,9 @@ class Candidates:
     scores: np.ndarray
     stretch: np.ndarray  # one level below a must-have: only a learning seat
     learns: np.ndarray  # would grow a skill they aspire to: may take a learning seat
+    # How many workers passed the hard constraints (more than `workers` when only the best few
+    # were asked for).
+    found: int = 0
 
 
 class MatchIndex:
@@ -114,8 +134,8 @@ class MatchIndex:
         self._grow(1024)
         self.week0, self.weeks = 0, 0
         # Week by worker (a row per week, so that one week of many workers is one gather): hours
-        # still free and assignments already held. Only `special` workers (with windows or a
-        # ledger) differ from their plain weekly hours and no assignments.
+        # still free and assignments already held. A worker differs from their plain weekly
+        # hours and no assignments only in the weeks dip_from..dip_to (windows or a ledger).
         self.free_hours = np.zeros((0, len(self.active)), dtype=np.float64)
         self.assigned = np.zeros((0, len(self.active)), dtype=np.int8)
         # Workers with availability windows or blackouts: a row each of available weekdays
@@ -128,7 +148,7 @@ class MatchIndex:
     # -- workers -------------------------------------------------------------------------
     def _grow(self, size: int) -> None:
         def grown(array: np.ndarray | None, dtype: type, fill: object = 0) -> np.ndarray:
-            new = np.full(size, fill, dtype=dtype)
+            new: np.ndarray = np.full(size, fill, dtype=dtype)
             if array is not None:
                 new[: len(array)] = array
             return new
@@ -139,7 +159,10 @@ class MatchIndex:
         # The kinds of work named (a bit each) and the arrangement wanted, as one small code.
         self.preference = grown(getattr(self, "preference", None), np.int16)
         self.windows = grown(getattr(self, "windows", None), bool, False)
-        self.special = grown(getattr(self, "special", None), bool, False)
+        # Weekly hours of an active worker who may take an assignment at all (else -1).
+        self.open_hours = grown(getattr(self, "open_hours", None), np.float64, -1.0)
+        self.dip_from = grown(getattr(self, "dip_from", None), np.int32, _NEVER)
+        self.dip_to = grown(getattr(self, "dip_to", None), np.int32, -1)
         self.org_unit = grown(getattr(self, "org_unit", None), np.int32)
         self.location = grown(getattr(self, "location", None), np.int32)
         if hasattr(self, "free_hours"):
@@ -177,6 +200,8 @@ class MatchIndex:
         self.active[pos] = worker.status == "active"
         self.max_concurrent[pos] = worker.max_concurrent
         self.weekly_hours[pos] = worker.weekly_hours
+        ready = worker.status == "active" and worker.max_concurrent > 0
+        self.open_hours[pos] = worker.weekly_hours if ready else -1.0
         kinds = sum(1 << KINDS.index(k) for k in set(worker.task_kinds) if k in KINDS)
         arrangement = {"remote": 1, "onsite": 2}.get(worker.remote_preference, 0)
         self.preference[pos] = kinds * 3 + arrangement
@@ -200,6 +225,7 @@ class MatchIndex:
             self.aspiring[skill].set(pos, 0)
         self.records[pos] = None
         self.active[pos] = False
+        self.open_hours[pos] = -1.0
         self.org_unit[pos] = self.location[pos] = 0
         self.loads.pop(pos, None)
 
@@ -218,7 +244,6 @@ class MatchIndex:
         """The worker's free hours and assignments in each covered week: capacity (pro rata
         for the weekdays they are available, as `scoring.weekly_capacity`) less the ledger."""
         worker, load = self.records[pos], self.loads.get(pos, NO_LOAD)
-        self.special[pos] = bool(self.windows[pos] or pos in self.loads)
         if worker is None or self.weeks == 0:
             return
         if self.windows[pos]:
@@ -235,6 +260,11 @@ class MatchIndex:
         for week, count in load.assignments.items():
             if 0 <= week - self.week0 < self.weeks:
                 self.assigned[week - self.week0, pos] = count
+        dips = np.flatnonzero(
+            (self.free_hours[:, pos] != worker.weekly_hours) | (self.assigned[:, pos] != 0)
+        )
+        self.dip_from[pos] = dips[0] if len(dips) else _NEVER
+        self.dip_to[pos] = dips[-1] if len(dips) else -1
 
     def _away_days(self, pos: int, worker: WorkerRecord) -> np.ndarray:
         """The worker's row of available weekdays before each day of the covered weeks."""
@@ -268,6 +298,7 @@ class MatchIndex:
         self.week0, self.weeks = start - 4, (end - start) + 12
         self.free_hours = np.repeat(self.weekly_hours[None, :], self.weeks, axis=0)
         self.assigned = np.zeros((self.weeks, len(self.active)), dtype=np.int8)
+        self.dip_from[:], self.dip_to[:] = _NEVER, -1
         # Only workers with windows or commitments differ from their plain weekly hours.
         for pos in sorted(set(np.flatnonzero(self.windows).tolist()) | set(self.loads)):
             self._fill_weeks(pos)
@@ -310,41 +341,39 @@ class MatchIndex:
     def eligible(self, task: TaskRecord) -> tuple[np.ndarray, np.ndarray]:
         """Workers who pass every hard constraint, and which of them only on a learning seat."""
         slack = 1 if task.learning_seats > 0 else 0
-        must = sorted(
-            (s for s in task.skills if s.required),
-            key=lambda s: (
-                len(self.skills[s.skill_id].arrays()[0]) if s.skill_id in self.skills else 0
-            ),
-        )
+        must = [s for s in task.skills if s.required]
         if must:
-            first = self.skills.get(must[0].skill_id)
-            if first is None:
+            if any(s.skill_id not in self.skills for s in must):
                 return _EMPTY, np.zeros(0, dtype=bool)
-            positions, levels = first.arrays()
-            keep = levels >= max(1, must[0].min_level - slack)
-            workers = positions[keep]
-            stretch = levels[keep] < must[0].min_level
-            for skill in must[1:]:
+            held = [self.skills[s.skill_id].at_least(max(1, s.min_level - slack)) for s in must]
+            # Start from the must-have the fewest workers hold at level.
+            first = min(range(len(must)), key=lambda i: len(held[i][0]))
+            workers, levels = held[first]
+            # One level below a must-have qualifies only where the task has learning seats.
+            stretch = levels < must[first].min_level if slack else None
+            for skill in must[:first] + must[first + 1 :]:
                 level = self.levels(skill.skill_id, workers)
                 keep = level >= max(1, skill.min_level - slack)
-                workers, stretch = workers[keep], (stretch[keep] | (level[keep] < skill.min_level))
+                workers = workers[keep]
+                if stretch is not None:
+                    stretch = stretch[keep] | (level[keep] < skill.min_level)
         else:
             workers = np.flatnonzero(self.active[: len(self.records)]).astype(np.int32)
-            stretch = np.zeros(len(workers), dtype=bool)
-        keep = self.active[workers]
-        owner = self.position.get(task.owner_id)
-        if owner is not None:
-            keep &= workers != owner
-        if task.visibility == "org_unit":
-            keep &= self.org_unit[workers] == self._places.get(task.org_unit, -1)
-        if not task.remote and task.location:
-            keep &= self.location[workers] == self._places.get(task.location, -1)
-        workers, stretch = workers[keep], stretch[keep]
+            stretch = None
+        keep = self._allowed(task, workers)
+        workers = workers[keep]
+        return workers, stretch[keep] if stretch is not None else np.zeros(len(workers), bool)
+
+    def _allowed(self, task: TaskRecord, workers: np.ndarray) -> np.ndarray:
+        """Which of `workers` the task's other hard constraints allow: active, not the owner,
+        in the org unit or the place the task requires, hours and a free slot in every week
+        of the task."""
         first, last = week_of(task.start_date) - self.week0, week_of(task.end_date) - self.week0
-        if self.weeks and first >= 0 and last < self.weeks:
-            keep = self.weekly_hours[workers] >= task.hours_per_week
-            keep &= self.max_concurrent[workers] > 0
-            odd = np.flatnonzero(self.special[workers])
+        covered = bool(self.weeks) and first >= 0 and last < self.weeks
+        if covered:
+            keep = self.open_hours[workers] >= task.hours_per_week
+            # Only a worker whose hours or slots dip during the task is looked at week by week.
+            odd = np.flatnonzero((self.dip_from[workers] <= last) & (self.dip_to[workers] >= first))
             if len(odd):
                 some = workers[odd]
                 free = self.free_hours[first].take(some)
@@ -352,9 +381,21 @@ class MatchIndex:
                 for week in range(first + 1, last + 1):
                     np.minimum(free, self.free_hours[week].take(some), out=free)
                     np.maximum(busy, self.assigned[week].take(some), out=busy)
-                keep[odd] = (free >= task.hours_per_week) & (busy < self.max_concurrent[some])
-            workers, stretch = workers[keep], stretch[keep]
-        return workers, stretch
+                keep[odd] = (
+                    (free >= task.hours_per_week)
+                    & (busy < self.max_concurrent[some])
+                    & self.active[some]
+                )
+        else:
+            keep = self.active[workers]
+        owner = self.position.get(task.owner_id)
+        if owner is not None:
+            keep &= workers != owner
+        if task.visibility == "org_unit":
+            keep &= self.org_unit[workers] == self._places.get(task.org_unit, -1)
+        if not task.remote and task.location:
+            keep &= self.location[workers] == self._places.get(task.location, -1)
+        return keep
 
     def _availability(self, task: TaskRecord, workers: np.ndarray) -> np.ndarray:
         """`scoring.availability_share` for each of `workers`: 1 unless they have windows."""
@@ -401,7 +442,7 @@ class MatchIndex:
     def _holds_any(self, skills: set[str], workers: np.ndarray) -> np.ndarray:
         """Whether each of `workers` holds one of `skills`: a few workers are asked one by one
         (cheaper than a lookup per skill), many in bulk."""
-        if len(workers) <= 64:
+        if len(workers) <= 16:
             records = [self.records[p] for p in workers.tolist()]
             return np.array(
                 [r is not None and any(s in r.skills for s in skills) for r in records], dtype=bool
@@ -437,9 +478,7 @@ class MatchIndex:
         n = len(workers)
         held: dict[str, np.ndarray] = {}
         fit = np.zeros(n)
-        weights_by_skill: dict[str, float] = {}
         for skill in task.skills:
-            weights_by_skill[skill.skill_id] = skill.weight
             level = held[skill.skill_id] = self.levels(skill.skill_id, workers)
             fit += self._credit(skill.weight, skill.min_level)[level]
             related = self.taxonomy.get(skill.skill_id) if not skill.required else None
@@ -451,26 +490,80 @@ class MatchIndex:
                 )
         total = sum(s.weight for s in task.skills)
         fit = fit / total if total else fit
+        learning = self._learning(task, workers, held)
+        preference = self._preference_fit(task)[self.preference[workers]]
+        availability = self._availability(task, workers)
+        combined = weights.combine(fit, learning, preference, availability)
+        return np.broadcast_to(np.asarray(combined, dtype=float), (n,)).copy(), learning
+
+    def _learning(
+        self, task: TaskRecord, workers: np.ndarray, held: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        """`scoring.learning_value` for each of `workers` (sorted); `held` has their levels in
+        the task's skills."""
+        weights_by_skill = {s.skill_id: s.weight for s in task.skills}
         for skill_id in task.learning_skills:
             weights_by_skill.setdefault(skill_id, 1.0)
-        learning = np.zeros(n)
+        learning = np.zeros(len(workers))
         for skill_id, weight in weights_by_skill.items():
             at, target = self._aspiring(skill_id, workers)
             if len(at) == 0:
                 continue
             level = held[skill_id][at] if skill_id in held else self.levels(skill_id, workers[at])
             learning[at[level < target]] += weight
-        learning_total = sum(weights_by_skill.values())
-        learning = learning / learning_total if learning_total else learning
-        preference = self._preference_fit(task)[self.preference[workers]]
-        availability = self._availability(task, workers)
-        combined = weights.combine(fit, learning, preference, availability)
-        return np.broadcast_to(np.asarray(combined, dtype=float), (n,)).copy(), learning
+        total = sum(weights_by_skill.values())
+        return learning / total if total else learning
 
-    def task_candidates(self, task: TaskRecord, weights: Weights = Weights()) -> Candidates:
+    def _shortlist(
+        self, task: TaskRecord, workers: np.ndarray, weights: Weights, keep: int
+    ) -> np.ndarray:
+        """Indices of the `keep` of `workers` (sorted) likeliest to score best, found without
+        scoring them all in full: the SHORTLIST_WIDTH x keep best by skill fit (a missing
+        nice-to-have counted as held through a related skill) and preference, then the `keep`
+        best of those with learning added. Only availability windows and related skills are
+        left out, the two costliest parts to look up."""
+        held: dict[str, np.ndarray] = {}
+        fit = np.zeros(len(workers))
+        for skill in task.skills:
+            level = held[skill.skill_id] = self.levels(skill.skill_id, workers)
+            fit += self._credit(skill.weight, skill.min_level)[level]
+            if not skill.required and self.taxonomy.get(skill.skill_id):
+                fit += (level == 0) * (skill.weight * NEIGHBOUR_CREDIT)
+        fit /= sum(s.weight for s in task.skills) or 1.0
+        preference = self._preference_fit(task)[self.preference[workers]]
+        wide = min(len(workers), SHORTLIST_WIDTH * keep)
+        rough = weights.combine(fit, 0.0, preference, 1.0)
+        first = np.sort(np.argpartition(-rough, wide - 1)[:wide])
+        learning = self._learning(task, workers[first], {k: v[first] for k, v in held.items()})
+        closer = weights.combine(fit[first], learning, preference[first], 1.0)
+        return np.sort(first[np.argpartition(-closer, keep - 1)[:keep]])
+
+    def task_candidates(
+        self,
+        task: TaskRecord,
+        weights: Weights = Weights(),
+        top: int | None = None,
+        shortlist: int | None = None,
+    ) -> Candidates:
+        """Every worker who passes the hard constraints, scored; with `top`, only the `top`
+        best of them (equal scores at the edge chosen arbitrarily). With `shortlist`, a task
+        with more than SHORTLIST_WIDTH x shortlist eligible workers scores in full only the
+        `shortlist` likeliest to be best (see `_shortlist`): approximate, for match runs."""
         workers, stretch = self.eligible(task)
+        found = len(workers)
+        if shortlist and found > SHORTLIST_WIDTH * shortlist:
+            keep = self._shortlist(task, workers, weights, shortlist)
+            workers, stretch = workers[keep], stretch[keep]
         scores, learning = self.score(task, workers, weights)
-        return Candidates(workers, scores, stretch, learning > 0)
+        if top and len(workers) > top:
+            keep = np.sort(np.argpartition(-scores, top - 1)[:top])
+            workers, stretch, scores, learning = (
+                workers[keep],
+                stretch[keep],
+                scores[keep],
+                learning[keep],
+            )
+        return Candidates(workers, scores, stretch, learning > 0, found)
 
     def worker_ids(self, positions: Iterable[int]) -> list[str]:
         return [self._ids[int(p)] for p in positions]
