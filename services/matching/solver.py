@@ -2,9 +2,11 @@
 value under linear rows (seats, weekly hours, concurrency, caps, or a GAP's capacities).
 Pure: no database, no Kafka, no clock beyond the solver's own time limit.
 
-Strategy: split the pairs into independent components; compute a greedy answer for each (the
-fallback); solve a component exactly by min-cost flow when its rows reduce to seat counts,
-otherwise by CP-SAT under its share of the time limit; keep the better of greedy and solver.
+Strategy: compute a greedy answer (the fallback); drop pairs no optimal answer needs (see
+`undominated`); split the rest into independent components (pairs that share no binding row);
+solve a component exactly by min-cost flow when its rows reduce to seat counts, otherwise by
+CP-SAT under its share of the time limit, and a component too large to presolve in time block
+by block with the other blocks fixed; keep the better of greedy and solver.
 """
 
 import time
@@ -14,12 +16,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
 # Components smaller than this are solved together in one model: one model per tiny
 # component would spend the time limit on set-up.
 BATCH_PAIRS = 20_000
+# Measured on the benchmark market (docs/benchmarks.md): CP-SAT presolves a model of 45k pairs
+# in about 5 s and one of 140k pairs in 15 s, most of a 30 s budget. A component larger than
+# this is improved block by block instead, each block a model of about BLOCK_PAIRS pairs.
+MAX_MODEL_PAIRS = 60_000
+BLOCK_PAIRS = 10_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,10 @@ class SolverConfig:
     # Try exact min-cost flow on components whose rows are only seat counts.
     use_flow: bool = True
     relative_gap: float = 0.0
+    # Drop dominated pairs before splitting into components (`undominated`).
+    reduce: bool = True
+    # Larger components are solved block by block (see MAX_MODEL_PAIRS).
+    max_model_pairs: int = MAX_MODEL_PAIRS
 
 
 @dataclass
@@ -103,11 +114,140 @@ def components_of(problem: Problem) -> tuple[int, np.ndarray]:
     return len(unique), compact
 
 
+@dataclass(frozen=True)
+class _Flat:
+    """Rows as flat arrays, one entry per (row, pair): entry e puts `coef[e]` on `pair[e]` in
+    row `row[e]`."""
+
+    row: np.ndarray
+    pair: np.ndarray
+    coef: np.ndarray
+    ub: np.ndarray
+    lb: np.ndarray
+
+
+def _flatten(rows: Sequence[Row]) -> _Flat:
+    sizes = np.array([len(row.pairs) for row in rows], dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    return _Flat(
+        row=np.repeat(np.arange(len(rows)), sizes),
+        pair=np.concatenate([row.pairs for row in rows]).astype(np.int64) if rows else empty,
+        coef=np.concatenate([row.coef for row in rows]).astype(np.int64) if rows else empty,
+        ub=np.array([row.ub for row in rows], dtype=np.int64),
+        lb=np.array([row.lb for row in rows], dtype=np.int64),
+    )
+
+
+def _row_sums(flat: _Flat, weights: np.ndarray) -> np.ndarray:
+    return np.bincount(flat.row, weights=weights, minlength=len(flat.ub)).round().astype(np.int64)
+
+
+def _select(flat: _Flat, rows: np.ndarray, entries: np.ndarray | None = None) -> _Flat:
+    """The flat form of the rows in the mask `rows` (numbered anew), optionally only the
+    entries in the mask `entries`."""
+    keep = rows[flat.row] if entries is None else rows[flat.row] & entries
+    renumber = np.cumsum(rows) - 1
+    return _Flat(
+        renumber[flat.row[keep]], flat.pair[keep], flat.coef[keep], flat.ub[rows], flat.lb[rows]
+    )
+
+
+def _rows_of(flat: _Flat, rows: Sequence[Row], which: np.ndarray) -> list[Row]:
+    """Row objects for the flat form `flat` of `rows[which]` (its pairs may be fewer)."""
+    ends = np.cumsum(np.bincount(flat.row, minlength=len(which))).tolist()
+    begin, out = 0, []
+    for r, end in zip(which.tolist(), ends, strict=True):
+        row = rows[r]
+        if end - begin == len(row.pairs):
+            out.append(row)
+        else:
+            out.append(Row(flat.pair[begin:end], flat.coef[begin:end], row.ub, row.lb, row.why))
+        begin = end
+    return out
+
+
+def _binding(flat: _Flat, alive: np.ndarray | None = None) -> np.ndarray:
+    """Rows that can bind (a mask): those whose pairs (in play) do not all fit."""
+    weights = np.clip(flat.coef, 0, None)
+    if alive is not None:
+        weights = weights * alive[flat.pair]
+    return (flat.lb > 0) | (_row_sums(flat, weights) > flat.ub)
+
+
 def binding_rows(problem: Problem) -> list[Row]:
     """Rows that can bind: a row whose pairs all fit within its upper bound is dropped."""
-    return [
-        row for row in problem.rows if row.lb > 0 or int(np.clip(row.coef, 0, None).sum()) > row.ub
-    ]
+    keep = _binding(_flatten(problem.rows))
+    return [row for row, binding in zip(problem.rows, keep.tolist(), strict=True) if binding]
+
+
+def undominated(problem: Problem, rows: Sequence[Row]) -> np.ndarray:
+    """The pairs some optimal answer may need (a mask); the others are provably not needed:
+    pairs of no gain, pairs that alone overflow a row, and a pair p of which a row of unit
+    coefficients and upper bound ub holds at least ub better pairs q (higher value, or equal
+    and listed first) that are free: q's worker is bound by no row, and every task row holding
+    q holds p. At most ub - 1 of them can be chosen with p, so an optimal answer with p swaps
+    it for an unchosen q without overflowing any row or losing value. Repeated until nothing
+    changes, since dropped pairs unbind rows and free more workers.
+
+    The swap may empty a row, so rows with a lower bound (a GAP job placed exactly once) switch
+    the reduction off."""
+    return _undominated(problem, _flatten(rows))
+
+
+def _undominated(problem: Problem, flat: _Flat) -> np.ndarray:
+    alive = problem.value > 0
+    n_rows = len(flat.ub)
+    if n_rows == 0 or (flat.lb > 0).any():
+        return np.ones(problem.n_pairs, dtype=bool)
+    sizes = np.bincount(flat.row, minlength=n_rows)
+    filled = np.flatnonzero(sizes)
+    starts = (np.cumsum(sizes) - sizes)[filled]
+    entry_task = problem.pair_task[flat.pair]
+    lowest, highest = np.full(n_rows, -1), np.full(n_rows, -2)
+    lowest[filled] = np.minimum.reduceat(entry_task, starts)
+    highest[filled] = np.maximum.reduceat(entry_task, starts)
+    # Rows lie within one task or within one worker; a single pair's row counts as a worker's.
+    task_row = (lowest == highest) & (sizes > 1)
+    smallest, largest = np.zeros(n_rows, dtype=np.int64), np.zeros(n_rows, dtype=np.int64)
+    smallest[filled] = np.minimum.reduceat(flat.coef, starts)
+    largest[filled] = np.maximum.reduceat(flat.coef, starts)
+    unit = (smallest == 1) & (largest == 1)
+    # Each task row's bit in the signature of its pairs: its rank among its task's rows.
+    task_rows = np.flatnonzero(task_row)
+    by_task = task_rows[np.argsort(lowest[task_rows], kind="stable")]
+    first_of_task = np.searchsorted(lowest[by_task], lowest[by_task])
+    bit = np.zeros(n_rows, dtype=np.int64)
+    bit[by_task] = np.arange(len(by_task)) - first_of_task
+    if len(bit) and bit.max() >= 62:
+        return alive  # a task with more rows than a signature has bits: keep every pair
+    while True:
+        live = alive[flat.pair]
+        binding = _row_sums(flat, flat.coef * live) > flat.ub
+        binds = live & binding[flat.row]
+        out = flat.pair[live & (flat.coef > flat.ub[flat.row])]
+        bound = np.zeros(problem.n_workers, dtype=bool)
+        bound[problem.pair_worker[flat.pair[binds & ~task_row[flat.row]]]] = True
+        free = ~bound[problem.pair_worker]
+        in_task_rows = binds & task_row[flat.row]
+        signature = np.zeros(problem.n_pairs, dtype=np.int64)
+        np.bitwise_or.at(signature, flat.pair[in_task_rows], 1 << bit[flat.row[in_task_rows]])
+        entries = np.flatnonzero(in_task_rows & unit[flat.row])
+        pair = flat.pair[entries]
+        order = np.lexsort((pair, -problem.value[pair], flat.row[entries]))
+        entries, pair = entries[order], pair[order]
+        row = flat.row[entries]
+        first = np.searchsorted(row, row)
+        sig, is_free = signature[pair], free[pair]
+        better = np.zeros(len(entries), dtype=np.int64)
+        for kind in np.unique(sig[is_free]).tolist():
+            counted = (is_free & (sig == kind)).astype(np.int64)
+            before = np.cumsum(counted) - counted
+            better += np.where((kind & ~sig) == 0, before - before[first], 0)
+        out = np.concatenate([out, pair[better >= flat.ub[row]]])
+        dropped = out[alive[out]]
+        if len(dropped) == 0:
+            return alive
+        alive[dropped] = False
 
 
 def _rows_by_pair(rows: Sequence[Row], n_pairs: int) -> list[list[int]]:
@@ -151,11 +291,12 @@ def greedy(problem: Problem, rows: Sequence[Row], pairs: np.ndarray) -> np.ndarr
 
 
 def _feasible(rows: Sequence[Row], chosen: np.ndarray) -> bool:
-    for row in rows:
-        total = int((row.coef * chosen[row.pairs]).sum())
-        if total > row.ub or total < row.lb:
-            return False
-    return True
+    return _holds(_flatten(rows), chosen)
+
+
+def _holds(flat: _Flat, chosen: np.ndarray) -> bool:
+    total = _row_sums(flat, flat.coef * chosen[flat.pair])
+    return bool(((total <= flat.ub) & (total >= flat.lb)).all())
 
 
 def _flow_caps(problem: Problem, rows: Sequence[Row], pairs: np.ndarray) -> tuple | None:
@@ -243,7 +384,9 @@ def solve_cpsat(
     time_limit_s: float,
     should_stop: Callable[[], bool],
 ) -> tuple[np.ndarray, int, str]:
-    """The pairs' model in CP-SAT. Returns (chosen mask, proven bound, status name)."""
+    """The pairs' model in CP-SAT, built and solved within `time_limit_s`. Returns (chosen
+    mask, proven bound, status name)."""
+    deadline = time.monotonic() + time_limit_s
     model = cp_model.CpModel()
     local = {p: i for i, p in enumerate(pairs.tolist())}
     x = [model.new_bool_var(f"x{p}") for p in pairs.tolist()]
@@ -260,7 +403,7 @@ def solve_cpsat(
             model.add_hint(var, on)
     solver = cp_model.CpSolver()
     params = solver.parameters
-    params.max_time_in_seconds = max(0.05, time_limit_s)
+    params.max_time_in_seconds = max(0.05, deadline - time.monotonic())
     params.num_workers = config.workers
     params.relative_gap_limit = config.relative_gap
     if config.subsolvers:
@@ -274,9 +417,24 @@ def solve_cpsat(
     return chosen, round(solver.best_objective_bound), name
 
 
+def _row_components(problem: Problem, alive: np.ndarray, flat: _Flat) -> np.ndarray:
+    """Component of each pair in play (-1 for the others): pairs are joined by sharing a row.
+    Sharing a worker or a task joins nothing unless a row of theirs can bind."""
+    nodes = problem.n_pairs + len(flat.ub)
+    graph = coo_matrix(
+        (np.ones(len(flat.pair), dtype=np.int8), (flat.pair, problem.n_pairs + flat.row)),
+        shape=(nodes, nodes),
+    )
+    _, labels = connected_components(graph, directed=False)
+    component = np.full(problem.n_pairs, -1, dtype=np.int64)
+    _, component[alive] = np.unique(labels[: problem.n_pairs][alive], return_inverse=True)
+    return component
+
+
 def _batches(n_components: int, pair_component: np.ndarray) -> list[np.ndarray]:
     """Pair index sets to solve one at a time: big components alone, small ones together."""
-    order = np.argsort(pair_component, kind="stable")
+    in_play = np.flatnonzero(pair_component >= 0)
+    order = in_play[np.argsort(pair_component[in_play], kind="stable")]
     bounds = np.searchsorted(pair_component[order], np.arange(n_components + 1))
     groups = [order[bounds[c] : bounds[c + 1]] for c in range(n_components)]
     groups.sort(key=len, reverse=True)
@@ -297,6 +455,106 @@ def _batches(n_components: int, pair_component: np.ndarray) -> list[np.ndarray]:
     return batches
 
 
+def _blocks(problem: Problem, pairs: np.ndarray, size: int, offset: int = 0) -> list[np.ndarray]:
+    """The pairs cut into blocks of about `size` (the first `offset` smaller), whole tasks each,
+    tasks that share workers kept near each other (reverse Cuthill-McKee order)."""
+    tasks, task_of = np.unique(problem.pair_task[pairs], return_inverse=True)
+    workers, worker_of = np.unique(problem.pair_worker[pairs], return_inverse=True)
+    incidence = csr_matrix(
+        (np.ones(len(pairs)), (task_of, worker_of)), shape=(len(tasks), len(workers))
+    )
+    order = reverse_cuthill_mckee((incidence @ incidence.T).tocsr(), symmetric_mode=True)
+    rank = np.empty(len(tasks), dtype=np.int64)
+    rank[order] = np.arange(len(tasks))
+    by_rank = pairs[np.argsort(rank[task_of], kind="stable")]
+    task_rank = rank[task_of][np.argsort(rank[task_of], kind="stable")]
+    # Cut only where a task ends, so that each task's rows stay inside one block.
+    ends = np.flatnonzero(np.diff(task_rank)) + 1
+    cuts, last = [], -offset
+    for end in ends.tolist():
+        if end - last >= size:
+            cuts.append(end)
+            last = end
+    return np.split(by_rank, cuts)
+
+
+def _seat_bound(problem: Problem, rows: Sequence[Row], pairs: np.ndarray) -> int:
+    """A cheap upper bound for the pairs: each task's best pairs, as many as a row of unit
+    coefficients over all of the task's pairs allows, every other row relaxed."""
+    count = np.bincount(problem.pair_task[pairs], minlength=problem.n_tasks)
+    cap = count.copy()
+    for row in rows:
+        task = problem.pair_task[row.pairs]
+        whole = (task == task[0]).all() and len(row.pairs) == count[task[0]]
+        if row.lb == 0 and (row.coef == 1).all() and whole:
+            cap[task[0]] = min(cap[task[0]], row.ub)
+    order = pairs[np.lexsort((-problem.value[pairs], problem.pair_task[pairs]))]
+    task = problem.pair_task[order]
+    rank = np.arange(len(order)) - np.searchsorted(task, task)
+    best = order[(rank < cap[task]) & (problem.value[order] > 0)]
+    return int(problem.value[best].sum())
+
+
+def solve_blocks(
+    problem: Problem,
+    rows: Sequence[Row],
+    pairs: np.ndarray,
+    start: np.ndarray,
+    config: SolverConfig,
+    time_limit_s: float,
+    should_stop: Callable[[], bool],
+) -> tuple[np.ndarray, int, str]:
+    """A component too large for one model, improved one block at a time from a feasible
+    `start`: each block's model has the block's pairs free and the rest fixed, its rows'
+    bounds reduced by what the fixed pairs use, and the current answer as its hint. Passes
+    over the blocks, shifted by half a block each time, until time is up or two passes in a
+    row gain nothing. Returns (chosen, a valid upper bound, status)."""
+    deadline = time.monotonic() + time_limit_s
+    chosen = start.copy()
+    flat = _flatten(rows)
+    bound = _seat_bound(problem, rows, pairs)
+    size = min(BLOCK_PAIRS, config.max_model_pairs)
+    hinted = SolverConfig(**{**config.__dict__, "hint": True})
+    passes = idle = 0
+    while idle < 2 and time.monotonic() < deadline - 0.2 and not should_stop():
+        blocks = _blocks(problem, pairs, size, offset=(passes % 2) * size // 2)
+        before = int(problem.value[chosen].sum())
+        for k, block in enumerate(blocks):
+            left = deadline - time.monotonic()
+            if left < 0.1 or should_stop():
+                break
+            in_block = np.zeros(problem.n_pairs, dtype=bool)
+            in_block[block] = True
+            inside = in_block[flat.pair]
+            touched = np.zeros(len(rows), dtype=bool)
+            touched[flat.row[inside]] = True
+            fixed = _row_sums(flat, np.where(inside, 0, flat.coef * chosen[flat.pair]))
+            block_rows = [
+                Row(
+                    rows[r].pairs[in_block[rows[r].pairs]],
+                    rows[r].coef[in_block[rows[r].pairs]],
+                    rows[r].ub - int(fixed[r]),
+                    max(0, rows[r].lb - int(fixed[r])),
+                    rows[r].why,
+                )
+                for r in np.flatnonzero(touched).tolist()
+            ]
+            found, found_bound, status = solve_cpsat(
+                problem, block_rows, block, chosen, hinted, left / (len(blocks) - k), should_stop
+            )
+            gain = problem.value[block][found[block]].sum()
+            if (
+                status in ("OPTIMAL", "FEASIBLE")
+                and gain >= problem.value[block][chosen[block]].sum()
+            ):
+                chosen[block] = found[block]
+            if len(blocks) == 1 and status == "OPTIMAL":
+                return chosen, found_bound, status  # the whole component, nothing fixed
+        passes += 1
+        idle = idle + 1 if problem.value[chosen].sum() <= before else 0
+    return chosen, max(bound, int(problem.value[chosen].sum())), "FEASIBLE"
+
+
 def solve(
     problem: Problem,
     config: SolverConfig = SolverConfig(),
@@ -304,50 +562,82 @@ def solve(
     progress: Progress = lambda fraction: None,
 ) -> Solution:
     started = time.monotonic()
-    rows = binding_rows(problem)
-    n_components, pair_component = components_of(problem)
-    all_pairs = np.arange(problem.n_pairs)
-    start = greedy(problem, rows, all_pairs)
+    every = _flatten(problem.rows)
+    binding = _binding(every)
+    which = np.flatnonzero(binding)
+    rows = [problem.rows[r] for r in which.tolist()]
+    flat = _select(every, binding)
+    start = greedy(problem, rows, np.arange(problem.n_pairs))
     greedy_objective: int | None = int(problem.value[start].sum())
-    row_component = [int(pair_component[row.pairs[0]]) for row in rows if len(row.pairs)]
-    chosen, bound = start.copy(), 0
+    # Rows with a lower bound (a GAP job placed exactly once) are solved as one model.
+    placing = bool((flat.lb > 0).any())
+    alive = _undominated(problem, flat) if config.reduce else np.ones(problem.n_pairs, dtype=bool)
+    # The rows over the pairs still in play that can still bind.
+    still = _binding(flat, alive)
+    live_flat = _select(flat, still, alive[flat.pair])
+    live = _rows_of(live_flat, rows, np.flatnonzero(still))
+    pair_component = _row_components(problem, alive, live_flat)
+    n_components = int(pair_component.max()) + 1 if problem.n_pairs else 0
+    row_component = np.full(len(live), -1, dtype=np.int64)
+    row_component[live_flat.row] = pair_component[live_flat.pair]
+    chosen = np.zeros(problem.n_pairs, dtype=bool)
+    bound = 0
     methods: dict[str, int] = {}
     statuses: set[str] = set()
     batches = _batches(n_components, pair_component)
+    in_play = int(alive.sum())
     done = 0
     for batch in batches:
-        in_batch = np.zeros(n_components, dtype=bool)
+        in_batch = np.zeros(max(1, n_components), dtype=bool)
         in_batch[np.unique(pair_component[batch])] = True
-        batch_rows = [row for row, c in zip(rows, row_component, strict=True) if in_batch[c]]
+        inside = (row_component >= 0) & in_batch[row_component]
+        batch_rows = [live[r] for r in np.flatnonzero(inside).tolist()]
         remaining = config.time_limit_s - (time.monotonic() - started)
+        share = remaining * len(batch) / max(1, in_play - done)
         caps = _flow_caps(problem, batch_rows, batch) if config.use_flow else None
+        # Greedy's answer without the dropped pairs still holds every row (rows have no lower
+        # bounds when pairs were dropped): the batch's fallback and hint.
+        fallback = start & alive
         if should_stop():
             statuses.add("CANCELLED")
+            chosen[batch] = fallback[batch]
             bound += int(np.clip(problem.value[batch], 0, None).sum())
         elif caps is not None:
             chosen[batch] = solve_flow(problem, batch, caps)[batch]
             bound += int(problem.value[batch][chosen[batch]].sum())
             methods["flow"] = methods.get("flow", 0) + 1
             statuses.add("OPTIMAL")
+        elif len(batch) > config.max_model_pairs and not placing:
+            found, found_bound, status = solve_blocks(
+                problem, batch_rows, batch, fallback, config, share, should_stop
+            )
+            chosen[batch] = found[batch]
+            bound += found_bound
+            methods["cp-sat blocks"] = methods.get("cp-sat blocks", 0) + 1
+            statuses.add(status)
         else:
-            share = remaining * len(batch) / max(1, problem.n_pairs - done)
             found, found_bound, status = solve_cpsat(
-                problem, batch_rows, batch, start, config, share, should_stop
+                problem, batch_rows, batch, fallback, config, share, should_stop
             )
             solved = status in ("OPTIMAL", "FEASIBLE")
             better = (
-                problem.value[batch][found[batch]].sum() >= problem.value[batch][start[batch]].sum()
+                problem.value[batch][found[batch]].sum()
+                >= problem.value[batch][fallback[batch]].sum()
             )
-            if solved and (better or not _feasible(batch_rows, start)):
+            if solved and (better or not _feasible(batch_rows, fallback)):
                 chosen[batch] = found[batch]
+            else:
+                chosen[batch] = fallback[batch]
             bound += found_bound
             methods["cp-sat"] = methods.get("cp-sat", 0) + 1
             statuses.add(status)
         done += len(batch)
-        progress(done / max(1, problem.n_pairs))
-    objective = int(problem.value[chosen].sum())
-    if not _feasible(rows, start):
+        progress(done / max(1, in_play))
+    if not _holds(flat, start):
         greedy_objective = None
+    elif problem.value[start].sum() > problem.value[chosen].sum() or not _holds(flat, chosen):
+        chosen = start
+    objective = int(problem.value[chosen].sum())
     if "CANCELLED" in statuses:
         status = "CANCELLED"
     elif "INFEASIBLE" in statuses:
