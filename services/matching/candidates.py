@@ -30,14 +30,19 @@ class Fairness:
 
 @dataclass(frozen=True)
 class Pruning:
-    """Measured here: keeping the best 20 per task and 10 per worker loses about 0.02% of the
-    objective and makes the model several times smaller. `shortlist`: a task with more than
-    4 x shortlist eligible workers scores in full only the `shortlist` likeliest to be best
-    (`MatchIndex.task_candidates`); what each costs is measured in docs/benchmarks.md."""
+    """How a match run's model is kept small: each task's best `per_task` candidates, of those
+    each worker's best `per_worker` (plus each task's best `protected_per_task` whatever the
+    workers' cut), and, for a task with more than 4 x `shortlist` eligible workers, only the
+    `shortlist` likeliest to be best scored in full (`MatchIndex.task_candidates`). What each
+    costs against no pruning at all is measured in docs/benchmarks.md."""
 
     per_task: int = 20
     per_worker: int = 10
     shortlist: int | None = 400
+    # A task keeps its best few pairs even where their workers' cut drops them: without it, a
+    # task whose only candidates are wanted everywhere loses them (1.7% of the objective on the
+    # benchmark market at 20k workers; 0.01% with 3).
+    protected_per_task: int = 3
 
 
 @dataclass
@@ -55,6 +60,15 @@ def _top(scores: np.ndarray, keep: int) -> np.ndarray:
     if len(scores) <= keep:
         return np.arange(len(scores))
     return np.argpartition(-scores, keep - 1)[:keep]
+
+
+def _ranks(keys: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Each pair's place among the pairs of the same key, best score first (0 for the best)."""
+    order = np.lexsort((-scores, keys))
+    grouped = keys[order]
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys)) - np.searchsorted(grouped, grouped)
+    return rank
 
 
 def _groups(keys: np.ndarray) -> list[np.ndarray]:
@@ -106,9 +120,8 @@ def build_market(
     positions = joined["worker"].astype(np.int32)
     scores = joined["score"].astype(float)
     if pruning and len(scores):
-        keep_mask = np.zeros(len(scores), dtype=bool)
-        for group in _groups(positions):
-            keep_mask[group[_top(scores[group], pruning.per_worker)]] = True
+        keep_mask = _ranks(positions, scores) < pruning.per_worker
+        keep_mask |= _ranks(pair_task, scores) < pruning.protected_per_task
         pair_task, positions, scores = pair_task[keep_mask], positions[keep_mask], scores[keep_mask]
         joined["stretch"], joined["learns"] = (
             joined["stretch"][keep_mask],
