@@ -260,6 +260,9 @@ class MatchIndex:
         for week, count in load.assignments.items():
             if 0 <= week - self.week0 < self.weeks:
                 self.assigned[week - self.week0, pos] = count
+        if not (self.windows[pos] or load.hours or load.assignments):
+            self.dip_from[pos], self.dip_to[pos] = _NEVER, -1
+            return
         dips = np.flatnonzero(
             (self.free_hours[:, pos] != worker.weekly_hours) | (self.assigned[:, pos] != 0)
         )
