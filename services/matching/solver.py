@@ -9,6 +9,7 @@ CP-SAT under its share of the time limit, and a component too large to presolve 
 by block with the other blocks fixed; keep the better of greedy and solver.
 """
 
+import heapq
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -259,33 +260,175 @@ def _rows_by_pair(rows: Sequence[Row], n_pairs: int) -> list[list[int]]:
 
 
 def greedy(problem: Problem, rows: Sequence[Row], pairs: np.ndarray) -> np.ndarray:
-    """Most valuable pair first, whenever no row would overflow. Rows with a lower bound (a
-    job that must be placed) are served first, most constrained first."""
+    """Rows with a lower bound (a job that must be placed) are served first, by regret: the row
+    whose best and second-best options that still fit differ most takes its best, so a row about
+    to lose its last options goes before one with many to choose from. Options are compared on
+    value net of prices on the other rows, from a Lagrangian relaxation of those rows, so a pair
+    that uses much of a tight capacity looks as costly as it is. Then the most valuable pairs,
+    whenever no row would overflow."""
+    n_rows = len(rows)
+    entry_row = np.repeat(np.arange(n_rows), [len(row.pairs) for row in rows])
+    entry_pair = np.concatenate([row.pairs for row in rows] + [np.zeros(0, dtype=np.int64)])
+    entry_coef = np.concatenate([row.coef for row in rows] + [np.zeros(0, dtype=np.int64)])
+    ub = np.array([row.ub for row in rows], dtype=np.int64)
+    lb = np.array([row.lb for row in rows], dtype=np.int64)
+    must = lb > 0
+    has_must = bool(must.any())
     chosen = np.zeros(problem.n_pairs, dtype=bool)
-    used = [0] * len(rows)
-    ubs = [row.ub for row in rows]
-    coef_of = [dict(zip(row.pairs.tolist(), row.coef.tolist(), strict=True)) for row in rows]
-    by_pair = _rows_by_pair(rows, problem.n_pairs)
-    in_scope = set(pairs.tolist())
+    used = np.zeros(n_rows, dtype=np.int64)
+    # A pair is open while it is in scope, not chosen and fits every one of its rows.
+    open_ = np.zeros(problem.n_pairs, dtype=bool)
+    open_[pairs] = True
+    in_scope = open_.copy()
+    open_[entry_pair[entry_coef > ub[entry_row]]] = False
+    rows_of_pair = csr_matrix(
+        (np.arange(1, len(entry_row) + 1), (entry_pair, entry_row)),
+        shape=(problem.n_pairs, n_rows),
+    )
+    in_must = must[entry_row]
+    must_rows_of_pair = csr_matrix(
+        (np.ones(int(in_must.sum()), dtype=np.int8), (entry_pair[in_must], entry_row[in_must])),
+        shape=(problem.n_pairs, n_rows),
+    )
 
-    def fits(p: int) -> bool:
-        return all(used[r] + coef_of[r][p] <= ubs[r] for r in by_pair[p])
-
-    def take(p: int) -> None:
-        chosen[p] = True
-        for r in by_pair[p]:
-            used[r] += coef_of[r][p]
-
-    must = sorted((r for r, row in enumerate(rows) if row.lb > 0), key=lambda r: len(rows[r].pairs))
-    for r in must:
-        while used[r] < rows[r].lb:
-            options = [p for p in rows[r].pairs.tolist() if p in in_scope and not chosen[p]]
-            options = [p for p in options if fits(p)]
-            if not options:
+    def row_prices() -> np.ndarray:
+        """Price of each pair: the sum over its rows without a lower bound of the row's
+        multiplier times the pair's coefficient. Multipliers come from subgradient steps on the
+        relaxation where those rows are dropped into the objective and each row with a lower
+        bound takes its single best option."""
+        take = in_must & open_[entry_pair]
+        if not take.any():
+            return np.zeros(problem.n_pairs)
+        order = np.argsort(entry_row[take], kind="stable")
+        seg_row, seg_pair = entry_row[take][order], entry_pair[take][order]
+        starts = np.flatnonzero(np.r_[True, seg_row[1:] != seg_row[:-1]])
+        priced = ~in_must
+        p_row, p_pair, p_coef = entry_row[priced], entry_pair[priced], entry_coef[priced]
+        multiplier = np.zeros(n_rows)
+        best, best_bound, step_scale, stalled = multiplier, np.inf, 2.0, 0
+        for _ in range(200):
+            price = np.bincount(p_pair, multiplier[p_row] * p_coef, minlength=problem.n_pairs)
+            net = problem.value[seg_pair] - price[seg_pair]
+            top = np.maximum.reduceat(net, starts)
+            bound = top.sum() + multiplier @ ub
+            if bound < best_bound:
+                best, best_bound, stalled = multiplier, bound, 0
+            else:
+                stalled += 1
+                if stalled == 5:
+                    step_scale, stalled = step_scale / 2, 0
+            is_top = net == np.repeat(top, np.diff(np.r_[starts, len(net)]))
+            firsts = np.flatnonzero(is_top)
+            segment = np.searchsorted(starts, firsts, side="right") - 1
+            picked = np.zeros(problem.n_pairs, dtype=bool)
+            picked[seg_pair[firsts[np.unique(segment, return_index=True)[1]]]] = True
+            load = np.bincount(p_row, p_coef * picked[p_pair], minlength=n_rows)
+            slope = np.where(must, 0, ub - load)
+            slope[(multiplier == 0) & (slope > 0)] = 0
+            norm = float(slope @ slope)
+            if norm == 0:
                 break
-            take(max(options, key=lambda p: problem.value[p]))
+            step = step_scale * (bound - (best_bound - 0.2 * abs(best_bound))) / norm
+            multiplier = np.maximum(0.0, multiplier - step * slope)
+        return np.bincount(p_pair, best[p_row] * p_coef, minlength=problem.n_pairs)
+
+    def take(p: int) -> list[int]:
+        """Choose p; close the pairs that no longer fit; return the must rows they were in."""
+        chosen[p] = True
+        open_[p] = False
+        touched = must_rows_of_pair[p].indices.tolist() if has_must else []
+        for e in rows_of_pair.data[rows_of_pair.indptr[p] : rows_of_pair.indptr[p + 1]] - 1:
+            r = int(entry_row[e])
+            used[r] += entry_coef[e]
+            row = rows[r]
+            full = row.pairs[open_[row.pairs] & (used[r] + row.coef > ub[r])]
+            if len(full):
+                open_[full] = False
+                if has_must:
+                    touched += must_rows_of_pair[full].indices.tolist()
+        return touched
+
+    def entries(p: int) -> dict[int, int]:
+        at = rows_of_pair.data[rows_of_pair.indptr[p] : rows_of_pair.indptr[p + 1]] - 1
+        return dict(zip(entry_row[at].tolist(), entry_coef[at].tolist(), strict=True))
+
+    # Moves a short row may try in all, so that repairs stay a small part of the greedy's time.
+    repair_budget = [200_000]
+
+    def make_room(r: int) -> bool:
+        """For a row left short: take one of its options q whose only full row s gets room
+        when a pair p chosen in s moves to another option p2 of its own row; the move that
+        loses least value. False when there is none."""
+        best, best_loss = None, np.inf
+        for q in rows[r].pairs[in_scope[rows[r].pairs] & ~chosen[rows[r].pairs]].tolist():
+            of_q = entries(q)
+            over = [s for s, c in of_q.items() if used[s] + c > ub[s]]
+            if len(over) != 1 or any(c > ub[s] for s, c in of_q.items()):
+                continue
+            s = over[0]
+            for p in rows[s].pairs[chosen[rows[s].pairs]].tolist():
+                of_p = entries(p)
+                if used[s] - of_p[s] + of_q[s] > ub[s]:
+                    continue
+                homes = must_rows_of_pair[p].indices.tolist()
+                if len(homes) != 1 or homes[0] == r:
+                    continue
+                h, home = homes[0], rows[homes[0]]
+                for p2 in home.pairs[in_scope[home.pairs] & ~chosen[home.pairs]].tolist():
+                    repair_budget[0] -= 1
+                    if p2 == q or repair_budget[0] < 0:
+                        continue
+                    loss = problem.value[p] - problem.value[p2] - problem.value[q]
+                    if loss >= best_loss:
+                        continue
+                    after = {t: int(used[t]) - c for t, c in of_p.items()}
+                    for t, c in of_q.items():
+                        after[t] = after.get(t, int(used[t])) + c
+                    of_p2 = entries(p2)
+                    fits = all(after.get(t, int(used[t])) + c <= ub[t] for t, c in of_p2.items())
+                    if fits and after[h] + of_p2[h] >= lb[h]:
+                        best, best_loss = (p, p2, q), loss
+        if best is None:
+            return False
+        p, p2, q = best
+        chosen[p] = False
+        for t, c in entries(p).items():
+            used[t] -= c
+        take(p2)
+        take(q)
+        return True
+
+    if has_must:
+        desirability = problem.value - row_prices()
+        version = np.zeros(n_rows, dtype=np.int64)
+        best_option: dict[int, int] = {}
+        queue: list[tuple[float, float, int, int]] = []
+
+        def rank(r: int) -> None:
+            version[r] += 1
+            options = rows[r].pairs[open_[rows[r].pairs]]
+            if used[r] >= lb[r] or not len(options):
+                return
+            scores = desirability[options]
+            k = int(np.argmax(scores))
+            regret = np.inf
+            if len(options) > 1:
+                regret = scores[k] - np.partition(scores, len(scores) - 2)[-2]
+            best_option[r] = int(options[k])
+            heapq.heappush(queue, (-regret, -scores[k], r, int(version[r])))
+
+        for r in np.flatnonzero(must).tolist():
+            rank(r)
+        while queue:
+            _, _, r, seen = heapq.heappop(queue)
+            if seen == version[r]:
+                for touched in {r, *take(best_option[r])}:
+                    rank(touched)
+        for r in np.flatnonzero(must & (used < lb)).tolist():
+            while used[r] < lb[r] and repair_budget[0] > 0 and make_room(r):
+                pass
     for p in pairs[np.argsort(-problem.value[pairs], kind="stable")].tolist():
-        if problem.value[p] > 0 and not chosen[p] and fits(p):
+        if problem.value[p] > 0 and open_[p]:
             take(p)
     return chosen
 
