@@ -1,0 +1,140 @@
+"""The GAP benchmark mode: both file formats, a GAP small enough to check by hand solved in
+both senses, the CLI's JSON, and OR-Library's gap1 problem 1 when the data set is there
+(`../shared/data/gap`, or `TASKFORCE_SHARED_DATA`); skipped when it is not."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from services.matching.bench import main
+from services.matching.gap import (
+    GapFileInvalid,
+    default_sense,
+    parse_gap,
+    read_gap,
+    shortlist,
+    solve_gap,
+)
+
+GAP_DATA = (
+    Path(os.environ["TASKFORCE_SHARED_DATA"]) / "gap"
+    if os.environ.get("TASKFORCE_SHARED_DATA")
+    else Path(__file__).resolve().parents[3].parent / "shared" / "data" / "gap"
+)
+
+# Two agents, three jobs. Agent 0 (capacity 4) fits jobs {0, 2} or one job alone; agent 1
+# (capacity 4) fits jobs {0, 1} or {1}. Only two assignments place every job:
+# jobs -> agents (0, 1, 0), cost 4 + 6 + 5 = 15, and (1, 1, 0), cost 3 + 6 + 5 = 14.
+TINY = """2 3
+4 2 5
+3 6 1
+2 3 2
+2 2 3
+4 4
+"""
+# Another problem, to sit first in a two-problem file.
+OTHER = "1 2\n7 8\n1 1\n2\n"
+
+
+def test_a_yagiura_file_holds_one_problem_named_after_the_file(tmp_path):
+    path = tmp_path / "e0203.txt"
+    path.write_text(TINY)
+    (instance,) = read_gap(path)
+    assert instance.name == "e0203"
+    assert (instance.m, instance.n) == (2, 3)
+    assert instance.cost.tolist() == [[4, 2, 5], [3, 6, 1]]
+    assert instance.resource.tolist() == [[2, 3, 2], [2, 2, 3]]
+    assert instance.capacity.tolist() == [4, 4]
+
+
+def test_an_or_library_file_starts_with_its_count_of_problems(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text(f"2\n{OTHER}{TINY}")
+    first, second = read_gap(path)
+    assert (first.name, second.name) == ("tiny-1", "tiny-2")
+    assert (first.m, first.n, first.capacity.tolist()) == (1, 2, [2])
+    assert second.cost.tolist() == [[4, 2, 5], [3, 6, 1]]
+
+
+def test_line_breaks_carry_no_meaning():
+    wrapped = parse_gap(TINY)[0]
+    one_line = parse_gap(" ".join(TINY.split()))[0]
+    assert np.array_equal(wrapped.cost, one_line.cost)
+    assert np.array_equal(wrapped.capacity, one_line.capacity)
+
+
+def test_a_file_that_is_not_whole_instances_is_refused():
+    with pytest.raises(GapFileInvalid):
+        parse_gap(TINY + " 5")
+    with pytest.raises(GapFileInvalid):
+        parse_gap("2 3 4 x")
+
+
+def test_the_literature_names_and_senses_follow_the_file():
+    (orlib,) = parse_gap("1\n" + TINY, "gap12")
+    (large,) = parse_gap("1\n" + TINY, "gapd")
+    assert (orlib.name, large.name) == ("c23-1", "d023")
+    assert (default_sense("gap12"), default_sense("gapd"), default_sense("e10200")) == (
+        "max",
+        "min",
+        "min",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sense", "objective", "assignment"), [("max", 15, [0, 1, 0]), ("min", 14, [1, 1, 0])]
+)
+def test_the_tiny_gap_is_solved_to_its_optimum(sense, objective, assignment):
+    result = solve_gap(parse_gap(TINY)[0], sense, time_limit_s=5)
+    assert (result.objective, result.bound, result.optimal) == (objective, objective, True)
+    assert result.assignment == assignment
+
+
+@pytest.mark.parametrize(("sense", "optimum"), [("max", 15), ("min", 14)])
+def test_a_shortlist_keeps_a_bound_that_covers_the_pairs_left_out(sense, optimum):
+    instance = parse_gap(TINY)[0]
+    keep, left_out_bound, relaxed_bound = shortlist(instance, sense, per_job=1)
+    assert keep.sum(axis=0).tolist() == [1, 1, 1]
+    sign = 1 if sense == "max" else -1
+    # Both bounds are in the maximised gain (cost negated for min): neither is below the
+    # best answer they cover.
+    assert relaxed_bound >= sign * optimum - 1e-6
+    best_left_out = max(
+        sign * int(instance.cost[agents, range(3)].sum())
+        for agents in ([0, 1, 0], [1, 1, 0])
+        if not keep[agents, range(3)].all()
+    )
+    assert left_out_bound >= best_left_out - 1e-6
+
+
+def test_the_cli_writes_the_chosen_problem_as_json(tmp_path):
+    path, out = tmp_path / "tiny.txt", tmp_path / "result.json"
+    path.write_text(f"2\n{OTHER}{TINY}")
+    assert main(["gap", str(path), "--problem", "2", "--time-limit", "5", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result) == {"instance", "objective", "bound", "wall_s", "assignment"}
+    # tiny is no OR-Library set, so it is minimised.
+    assert (result["instance"], result["objective"], result["bound"]) == ("tiny-2", 14, 14)
+    assert result["assignment"] == [1, 1, 0]
+
+
+def test_the_cli_refuses_a_problem_the_file_does_not_hold(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text(f"2\n{OTHER}{TINY}")
+    with pytest.raises(SystemExit):
+        main(["gap", str(path), "--problem", "3"])
+
+
+@pytest.mark.skipif(not (GAP_DATA / "orlib" / "gap1.txt").exists(), reason="no GAP data")
+def test_or_library_gap1_problem_1_reaches_its_published_optimum():
+    instance = read_gap(GAP_DATA / "orlib" / "gap1.txt")[0]
+    result = solve_gap(instance, "max", time_limit_s=10)
+    assert (result.instance, result.objective, result.optimal) == ("c515-1", 336, True)
+    agents, jobs = np.array(result.assignment), np.arange(instance.n)
+    assert len(agents) == instance.n and ((agents >= 0) & (agents < instance.m)).all()
+    load = np.bincount(agents, weights=instance.resource[agents, jobs], minlength=instance.m)
+    assert (load <= instance.capacity).all()
+    assert int(instance.cost[agents, jobs].sum()) == 336
