@@ -165,17 +165,22 @@ def _task_rows(
             0, min(free, task.seats - task.learning_seats - (taken - taken_learning))
         )
         ones = np.ones(len(pairs), dtype=np.int64)
-        # A task takes no more people than it has seats left.
-        rows.append(Row(pairs, ones, free, why="seats"))
-        # Learning seats go only to learners: everyone else competes for the other seats.
         others = pairs[~learns[pairs]]
-        rows.append(Row(others, ones[: len(others)], free_regular, why="regular seats"))
-        # Someone one level below a must-have may only take a learning seat.
         stretching = pairs[stretch[pairs]]
-        rows.append(
-            Row(stretching, ones[: len(stretching)], min(free, free_learning), why="learning seats")
-        )
-    return [row for row in rows if len(row.pairs)]
+        # A row over the same pairs as the seats row replaces it when tighter (no learners
+        # among the candidates, or only stretch candidates): one row, not two.
+        seats = min(free, free_regular) if len(others) == len(pairs) else free
+        seats = min(seats, free_learning) if len(stretching) == len(pairs) else seats
+        # A task takes no more people than it has seats left.
+        rows.append(Row(pairs, ones, seats, why="seats"))
+        if 0 < len(others) < len(pairs):
+            # Learning seats go only to learners: everyone else competes for the other seats.
+            rows.append(Row(others, ones[: len(others)], free_regular, why="regular seats"))
+        if 0 < len(stretching) < len(pairs):
+            # Someone one level below a must-have may only take a learning seat.
+            bound = min(free, free_learning)
+            rows.append(Row(stretching, ones[: len(stretching)], bound, why="learning seats"))
+    return rows
 
 
 def _worker_rows(
