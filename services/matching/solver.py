@@ -5,8 +5,8 @@ Pure: no database, no Kafka, no clock beyond the solver's own time limit.
 Strategy: compute a greedy answer (the fallback); drop pairs no optimal answer needs (see
 `undominated`); split the rest into independent components (pairs that share no binding row);
 solve a component exactly by min-cost flow when its rows reduce to seat counts, otherwise by
-CP-SAT under its share of the time limit, and a component too large to presolve in time block
-by block with the other blocks fixed; keep the better of greedy and solver.
+CP-SAT under its share of the time limit, and a component too large to presolve in time through
+its LP relaxation (`solve_large`); keep the better of greedy and solver.
 """
 
 import heapq
@@ -17,16 +17,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
+from scipy.optimize import linprog
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
 # Components smaller than this are solved together in one model: one model per tiny
 # component would spend the time limit on set-up.
 BATCH_PAIRS = 20_000
-# Measured on the benchmark market (docs/benchmarks.md): CP-SAT presolves a model of 45k pairs
-# in about 5 s and one of 140k pairs in 15 s, most of a 30 s budget. A component larger than
-# this is improved block by block instead, each block a model of about BLOCK_PAIRS pairs.
-MAX_MODEL_PAIRS = 60_000
+# Measured on the benchmark market (docs/benchmarks.md): CP-SAT presolves a model of 50k pairs
+# in 7 to 12 s and needs as long again to close the gap, most of a 30 s budget, while HiGHS
+# solves its LP relaxation in about a second and CP-SAT the model restricted to the pairs the
+# LP uses in about two, 0.1% from the optimum. A component larger than this goes that way
+# (`solve_large`); the LP's value bounds its optimum.
+MAX_MODEL_PAIRS = 20_000
 BLOCK_PAIRS = 10_000
 
 
@@ -638,7 +641,14 @@ def _seat_bound(problem: Problem, rows: Sequence[Row], pairs: np.ndarray) -> int
     return int(problem.value[best].sum())
 
 
-def solve_blocks(
+def _restricted(rows: Sequence[Row], keep: np.ndarray) -> list[Row]:
+    """The rows over the pairs in the mask `keep` only, those that can still bind."""
+    flat = _flatten(rows)
+    binding = _binding(flat, keep)
+    return _rows_of(_select(flat, binding, keep[flat.pair]), rows, np.flatnonzero(binding))
+
+
+def solve_large(
     problem: Problem,
     rows: Sequence[Row],
     pairs: np.ndarray,
@@ -647,15 +657,68 @@ def solve_blocks(
     time_limit_s: float,
     should_stop: Callable[[], bool],
 ) -> tuple[np.ndarray, int, str]:
-    """A component too large for one model, improved one block at a time from a feasible
-    `start`: each block's model has the block's pairs free and the rest fixed, its rows'
-    bounds reduced by what the fixed pairs use, and the current answer as its hint. Passes
-    over the blocks, shifted by half a block each time, until time is up or two passes in a
-    row gain nothing. Returns (chosen, a valid upper bound, status)."""
+    """A component too large for one CP-SAT model in time (rows without lower bounds): its LP
+    relaxation (HiGHS) bounds the optimum; CP-SAT solves the model restricted to the pairs the
+    LP uses and greedy's, from greedy's feasible `start`; time left improves the answer block
+    by block. Returns (chosen, a valid upper bound, status)."""
+    deadline = time.monotonic() + time_limit_s
+    flat = _flatten(rows)
+    column = np.full(problem.n_pairs, -1, dtype=np.int64)
+    column[pairs] = np.arange(len(pairs))
+    matrix = csr_matrix(
+        (flat.coef.astype(float), (flat.row, column[flat.pair])), shape=(len(rows), len(pairs))
+    )
+    relaxed = linprog(
+        -problem.value[pairs].astype(float),
+        A_ub=matrix,
+        b_ub=flat.ub.astype(float),
+        bounds=(0, 1),
+        method="highs",
+        options={"time_limit": max(0.5, time_limit_s / 3)},
+    )
+    chosen = start.copy()
+    if relaxed.status == 0:
+        # Values are integers: the optimum is at most the LP's value (with HiGHS's tolerance).
+        bound = int(np.floor(-relaxed.fun * (1 + 1e-9) + 1e-6))
+        keep = np.zeros(problem.n_pairs, dtype=bool)
+        keep[pairs[relaxed.x > 1e-6]] = True
+        keep[pairs[start[pairs]]] = True
+        used = np.flatnonzero(keep)
+        hinted = SolverConfig(**{**config.__dict__, "hint": True})
+        left = deadline - time.monotonic()
+        found, _, status = solve_cpsat(
+            problem, _restricted(rows, keep), used, chosen, hinted, left * 0.7, should_stop
+        )
+        if (
+            status in ("OPTIMAL", "FEASIBLE")
+            and problem.value[found].sum() >= problem.value[chosen].sum()
+        ):
+            chosen = found
+    else:
+        bound = _seat_bound(problem, rows, pairs)
+    left = deadline - time.monotonic()
+    if left > 1.0 and problem.value[pairs][chosen[pairs]].sum() < bound:
+        chosen = improve_by_blocks(problem, rows, pairs, chosen, config, left, should_stop)
+    objective = int(problem.value[pairs][chosen[pairs]].sum())
+    return chosen, max(bound, objective), "OPTIMAL" if objective >= bound else "FEASIBLE"
+
+
+def improve_by_blocks(
+    problem: Problem,
+    rows: Sequence[Row],
+    pairs: np.ndarray,
+    start: np.ndarray,
+    config: SolverConfig,
+    time_limit_s: float,
+    should_stop: Callable[[], bool],
+) -> np.ndarray:
+    """A feasible `start` improved one block at a time: each block's model has the block's pairs
+    free and the rest fixed, its rows' bounds reduced by what the fixed pairs use, and the
+    current answer as its hint. Passes over the blocks, shifted by half a block each time,
+    until time is up or two passes in a row gain nothing."""
     deadline = time.monotonic() + time_limit_s
     chosen = start.copy()
     flat = _flatten(rows)
-    bound = _seat_bound(problem, rows, pairs)
     size = min(BLOCK_PAIRS, config.max_model_pairs)
     hinted = SolverConfig(**{**config.__dict__, "hint": True})
     passes = idle = 0
@@ -682,7 +745,7 @@ def solve_blocks(
                 )
                 for r in np.flatnonzero(touched).tolist()
             ]
-            found, found_bound, status = solve_cpsat(
+            found, _, status = solve_cpsat(
                 problem, block_rows, block, chosen, hinted, left / (len(blocks) - k), should_stop
             )
             gain = problem.value[block][found[block]].sum()
@@ -691,11 +754,9 @@ def solve_blocks(
                 and gain >= problem.value[block][chosen[block]].sum()
             ):
                 chosen[block] = found[block]
-            if len(blocks) == 1 and status == "OPTIMAL":
-                return chosen, found_bound, status  # the whole component, nothing fixed
         passes += 1
         idle = idle + 1 if problem.value[chosen].sum() <= before else 0
-    return chosen, max(bound, int(problem.value[chosen].sum())), "FEASIBLE"
+    return chosen
 
 
 def solve(
@@ -751,12 +812,12 @@ def solve(
             methods["flow"] = methods.get("flow", 0) + 1
             statuses.add("OPTIMAL")
         elif len(batch) > config.max_model_pairs and not placing:
-            found, found_bound, status = solve_blocks(
+            found, found_bound, status = solve_large(
                 problem, batch_rows, batch, fallback, config, share, should_stop
             )
             chosen[batch] = found[batch]
             bound += found_bound
-            methods["cp-sat blocks"] = methods.get("cp-sat blocks", 0) + 1
+            methods["lp + cp-sat"] = methods.get("lp + cp-sat", 0) + 1
             statuses.add(status)
         else:
             found, found_bound, status = solve_cpsat(
