@@ -572,20 +572,33 @@ class MatchIndex:
         return [self._ids[int(p)] for p in positions]
 
     def open_tasks_for(self, worker_id: str) -> list[TaskRecord]:
-        """Open tasks whose must-haves the worker holds (at level, or one below where the task
-        has learning seats): the only tasks worth scoring for a recommendation."""
+        """Open tasks the worker may take: must-haves held (at level, or one below where the
+        task has learning seats), not their own, open to their org unit and place, hours and a
+        slot free in every week: the only tasks worth scoring for a recommendation."""
         pos = self.position.get(worker_id)
         worker = self.records[pos] if pos is not None else None
-        if worker is None:
+        if worker is None or not self.active[pos]:
             return []
         found = set(self._open_to_all)
         for skill in worker.skills:
             found |= self._tasks_by_skill.get(skill, set())
+        free, busy = self.free_hours[:, pos], self.assigned[:, pos]
         out = []
         # In the order tasks were indexed, so that equal scores list the same way every time.
         for task in self.tasks.values():
-            if task.id not in found:
+            if task.id not in found or task.owner_id == worker.id:
                 continue
+            if task.visibility == "org_unit" and worker.org_unit != task.org_unit:
+                continue
+            if not task.remote and task.location and worker.location != task.location:
+                continue
+            first = week_of(task.start_date) - self.week0
+            last = week_of(task.end_date) - self.week0
+            if self.weeks and first >= 0 and last < self.weeks:
+                if free[first : last + 1].min() < task.hours_per_week:
+                    continue
+                if busy[first : last + 1].max() >= worker.max_concurrent:
+                    continue
             slack = 1 if task.learning_seats > 0 else 0
             if all(
                 worker.skills.get(s.skill_id, 0) >= s.min_level - slack

@@ -113,6 +113,20 @@ def test_the_index_agrees_with_the_one_pair_evaluation_on_a_generated_market() -
     assert any(p._dense is not None for p in index.skills.values())
 
 
+def test_recommendations_leave_out_no_task_the_worker_may_take() -> None:
+    market = generate(1_500, 150, 5, TAXONOMY)
+    index = indexed(market)
+    for worker in market.workers[::10]:
+        load = market.loads.get(worker.id, NO_LOAD)
+        offered = {task.id for task in index.open_tasks_for(worker.id)}
+        takeable = {
+            task.id
+            for task in market.tasks
+            if evaluate(task, worker, index.taxonomy, load).eligible
+        }
+        assert takeable <= offered, worker.id
+
+
 @pytest.mark.skipif(not (onet_folder() / "Skills.txt").is_file(), reason="no O*NET data here")
 def test_the_default_taxonomy_is_onet_when_its_files_are_there() -> None:
     taxonomy = default_taxonomy()
