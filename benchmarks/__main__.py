@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import events, gap, imports, normalize
+from benchmarks import events, gap, imports, market, normalize
 from benchmarks.machine import describe
 
 BENCHMARKS: dict[str, tuple[str, Callable[..., list[tuple[str, str]]]]] = {
@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[..., list[tuple[str, str]]]]] = {
     "imports": ("Imports (SQLite): taxonomies into profiles, O*NET jobs into catalog", imports.run),
     "normalize": ("Skill normalisation on ESCO alternative labels", normalize.run),
     "gap": ("GAP (OR-Library, Yagiura): solver core against published values", gap.run),
+    "market": ("Match runs on the generated market, end to end", market.run),
 }
 
 
@@ -28,6 +29,11 @@ def main() -> None:
         default=30.0,
         help="seconds per GAP instance, for ours and plain CP-SAT each (the suite of 108 "
         "instances takes about 40 minutes at 30)",
+    )
+    parser.add_argument(
+        "--market-sizes",
+        default=",".join(market.SIZES),
+        help="market benchmark sizes (all five: python -m services.matching.bench market)",
     )
     args = parser.parse_args()
     unknown = set(args.names) - set(BENCHMARKS)
@@ -45,6 +51,8 @@ def main() -> None:
             rows = run(count=args.tasks)
         elif name == "gap":
             rows = run(time_limit_s=args.gap_time_limit)
+        elif name == "market":
+            rows = run(sizes=tuple(s for s in args.market_sizes.split(",") if s))
         else:
             rows = run()
         for measure, value in rows:

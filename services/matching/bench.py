@@ -1,20 +1,28 @@
 """`python -m services.matching.bench`: the solver core on published benchmarks. `gap` solves one
 GAP instance and writes its answer as JSON; `gap-suite` runs every GAP instance against the
-published optimal or best-known values, beside plain CP-SAT. A developer tool, not the service.
+published optimal or best-known values, beside plain CP-SAT; `market` times match runs end to end
+on a generated market from 2k to 300k workers. A developer tool, not the service.
 """
 
 import argparse
 import fnmatch
 import json
+import multiprocessing
 import os
+import platform
+import resource
 import sys
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from services.matching.candidates import Pruning, build_market
 from services.matching.gap import (
     GAP_CONFIG,
     PLAIN_CPSAT,
@@ -26,7 +34,10 @@ from services.matching.gap import (
     read_gap,
     solve_gap,
 )
-from services.matching.solver import SolverConfig
+from services.matching.index import MatchIndex
+from services.matching.market import Marketplace, generate, parse_size
+from services.matching.scoring import NO_LOAD, evaluate
+from services.matching.solver import SolverConfig, solve
 
 REPO = Path(__file__).resolve().parents[2]
 GAP_DATA = (
@@ -274,6 +285,242 @@ def gap_suite_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- match runs on a generated market ----------------------------------------------------------
+# End to end (building the index, candidates, solve) per size: the product's targets, and the
+# gap each must reach (None: a feasible answer above greedy is the target).
+MARKET_TARGETS: dict[str, tuple[float, float | None]] = {
+    "2k": (10.0, 0.0),
+    "20k": (10.0, 0.005),
+    "50k": (15.0, 0.005),
+    "100k": (30.0, 0.01),
+    "300k": (60.0, None),
+}
+LATENCY_TARGET_MS = 50.0
+
+
+@dataclass(frozen=True)
+class MarketRun:
+    size: str
+    budget_s: float
+    load_s: float
+    candidates_s: float
+    solve_s: float
+    found: int  # eligible (task, worker) pairs before pruning
+    pairs: int  # candidate pairs in the model
+    components: int
+    greedy: int | None
+    objective: int
+    bound: int
+    gap: float
+    status: str
+    methods: str
+    peak_rss_mib: float  # of the run's own process: generator's records included
+
+    @property
+    def wall_s(self) -> float:
+        return self.load_s + self.candidates_s + self.solve_s
+
+    @property
+    def margin(self) -> float | None:
+        """How much the solver's answer beats greedy's, as a share of greedy's."""
+        return None if not self.greedy else self.objective / self.greedy - 1
+
+    @property
+    def met(self) -> bool:
+        target_gap = MARKET_TARGETS.get(self.size, (self.budget_s, None))[1]
+        if self.wall_s > self.budget_s or self.status not in ("OPTIMAL", "FEASIBLE"):
+            return False
+        if target_gap is None:
+            return self.objective > (self.greedy or 0)
+        return self.gap <= target_gap
+
+
+def indexed(market: Marketplace) -> MatchIndex:
+    index = MatchIndex(market.taxonomy.related)
+    for task in market.tasks:
+        index.upsert_task(task)
+    for worker in market.workers:
+        index.upsert_worker(worker, market.loads.get(worker.id, NO_LOAD))
+    return index
+
+
+def run_market(
+    size: str,
+    seed: int = 1,
+    budget_s: float | None = None,
+    config: SolverConfig = SolverConfig(),
+    pruning: Pruning | None = Pruning(),
+) -> MarketRun:
+    """Generate the market (not timed), then time what a match run does: build the index from
+    the records, generate candidates, solve within what is left of the end-to-end budget."""
+    market = generate(*parse_size(size), seed)
+    budget = budget_s or MARKET_TARGETS.get(size, (30.0, None))[0]
+    started = time.perf_counter()
+    index = indexed(market)
+    loaded = time.perf_counter()
+    built = build_market(index, market.tasks, pruning=pruning)
+    generated = time.perf_counter()
+    # What is left of the budget, less a second for the solver's own wrap-up.
+    limit = max(1.0, budget - (generated - started) - 1.0)
+    solution = solve(built.problem, replace(config, time_limit_s=limit))
+    solved = time.perf_counter()
+    return MarketRun(
+        size=size,
+        budget_s=budget,
+        load_s=loaded - started,
+        candidates_s=generated - loaded,
+        solve_s=solved - generated,
+        found=int(built.stats["candidates_found"]),
+        pairs=built.problem.n_pairs,
+        components=solution.components,
+        greedy=solution.greedy_objective,
+        objective=solution.objective,
+        bound=solution.bound,
+        gap=solution.gap,
+        status=solution.status,
+        methods=", ".join(f"{k} {v}" for k, v in sorted(solution.methods.items())),
+        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
+
+
+def run_market_apart(
+    size: str,
+    seed: int,
+    budget_s: float | None,
+    config: SolverConfig = SolverConfig(),
+    pruning: Pruning | None = Pruning(),
+) -> MarketRun:
+    """`run_market` in a fresh process, so that its peak memory is its own."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(run_market, size, seed, budget_s, config, pruning).result()
+
+
+def market_table(runs: Sequence[MarketRun], title: str, labels: Sequence[str] = ()) -> Table:
+    """One row per run; `labels` name the runs when they are variants of one size."""
+    table = Table(title=title)
+    columns = (
+        "run", "index s", "candidates s", "eligible pairs", "model pairs", "parts", "greedy",
+        "objective", "bound", "gap %", "status", "wall s", "budget s", "peak RSS MiB",
+        "solver vs greedy %", "target",
+    )  # fmt: skip
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("run", "status") else "right")
+    for k, run in enumerate(runs):
+        table.add_row(
+            labels[k] if labels else run.size,
+            f"{run.load_s:.1f}",
+            f"{run.candidates_s:.1f}",
+            f"{run.found:,}",
+            f"{run.pairs:,}",
+            f"{run.components:,}",
+            "-" if run.greedy is None else f"{run.greedy:,}",
+            f"{run.objective:,}",
+            f"{run.bound:,}",
+            f"{100 * run.gap:.2f}",
+            run.status,
+            f"{run.wall_s:.1f}",
+            f"{run.budget_s:g}",
+            f"{run.peak_rss_mib:,.0f}",
+            "-" if run.margin is None else f"{100 * run.margin:+.2f}",
+            ("met" if run.met else "MISSED") if not labels else "-",
+        )
+    return table
+
+
+def latency(size: str = "50k", seed: int = 1, samples: int = 200) -> dict[str, list[float]]:
+    """Milliseconds, in process: a task's shortlist over every worker (candidates, sorted, the
+    top 20 explained) and a worker's recommendations over every open task (each evaluated,
+    sorted)."""
+    market = generate(*parse_size(size), seed)
+    index = indexed(market)
+    rng = np.random.default_rng(seed)
+    shortlist, recommend = [], []
+    for t in rng.choice(len(market.tasks), samples, replace=False).tolist():
+        task = market.tasks[t]
+        started = time.perf_counter()
+        found = index.task_candidates(task)
+        for position in found.workers[np.argsort(-found.scores, kind="stable")[:20]].tolist():
+            worker = index.records[position]
+            assert worker is not None
+            load = index.loads.get(position, NO_LOAD)
+            evaluate(task, worker, index.taxonomy, load).explanation()
+        shortlist.append(1000 * (time.perf_counter() - started))
+    for w in rng.choice(len(market.workers), samples, replace=False).tolist():
+        worker = market.workers[w]
+        load = market.loads.get(worker.id, NO_LOAD)
+        started = time.perf_counter()
+        open_tasks = index.open_tasks_for(worker.id)
+        verdicts = [evaluate(task, worker, index.taxonomy, load) for task in open_tasks]
+        sorted((v for v in verdicts if v.eligible), key=lambda v: -v.score)
+        recommend.append(1000 * (time.perf_counter() - started))
+    return {"shortlist": shortlist, "recommendations": recommend}
+
+
+PRUNINGS: dict[str, Pruning | None] = {
+    "none": None,
+    "20/10": Pruning(shortlist=None, protected_per_task=0),
+    "20/10, 3 kept": Pruning(shortlist=None),
+    "default": Pruning(),
+}
+
+
+def pruning_cost(size: str, seed: int = 1, budget_s: float = 300.0) -> list[MarketRun]:
+    """The same market with each pruning, each given time to prove its optimum."""
+    return [run_market_apart(size, seed, budget_s, pruning=p) for p in PRUNINGS.values()]
+
+
+def hint_effect(size: str, seed: int = 1, budget_s: float | None = None) -> list[MarketRun]:
+    """The same market without and with greedy's answer as CP-SAT's hint."""
+    return [run_market_apart(size, seed, budget_s, SolverConfig(hint=h)) for h in (False, True)]
+
+
+def latency_rows(size: str, seed: int = 1) -> list[tuple[str, str]]:
+    rows = []
+    for name, values in latency(size, seed).items():
+        p50, p95 = np.percentile(values, 50), np.percentile(values, 95)
+        verdict = "met" if p95 < LATENCY_TARGET_MS else "MISSED"
+        rows.append(
+            (
+                f"{name} ({size}), {len(values)} samples",
+                f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(values):.1f} ms: {verdict}",
+            )
+        )
+    return rows
+
+
+def market_command(args: argparse.Namespace) -> int:
+    console = Console(width=max(Console().width, 170))
+    console.print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} before the runs",
+        highlight=False,
+    )
+    runs = []
+    for size in [s for s in args.sizes.split(",") if s]:
+        runs.append(run_market_apart(size, args.seed, args.time_limit))
+        console.print(f"{size}: {runs[-1].status} in {runs[-1].wall_s:.1f} s", highlight=False)
+    if runs:
+        console.print(market_table(runs, "Match runs on the generated market, end to end"))
+    if args.latency != "none":
+        for measure, value in latency_rows(args.latency, args.seed):
+            console.print(f"{measure}: {value}", highlight=False)
+    for size in [s for s in args.pruning.split(",") if s]:
+        runs = pruning_cost(size, args.seed)
+        labels = [
+            f"{name} ({100 * (run.objective / runs[0].objective - 1):+.3f}%)"
+            for name, run in zip(PRUNINGS, runs, strict=True)
+        ]
+        title = (
+            f"What pruning costs at {size}: objective against no pruning, each run to its optimum"
+        )
+        console.print(market_table(runs, title, labels))
+    for size in [s for s in args.hint.split(",") if s]:
+        title = f"Greedy's answer as CP-SAT's hint at {size}"
+        console.print(market_table(hint_effect(size, args.seed), title, ["no hint", "hint"]))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.matching.bench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -301,6 +548,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-hint", action="store_true", help="ours without greedy's answer as a hint"
     )
     suite.set_defaults(run=gap_suite_command)
+
+    market = commands.add_parser("market", help="match runs on a generated market, end to end")
+    market.add_argument(
+        "--sizes",
+        default="2k,20k,50k,100k,300k",
+        help="workers x tasks: 2k 20k 50k 100k 300k or 500x50",
+    )
+    market.add_argument(
+        "--time-limit", type=float, help="end-to-end seconds per size (default: each size's target)"
+    )
+    market.add_argument("--seed", type=int, default=1, help="the market's seed (default 1)")
+    market.add_argument("--latency", default="50k", help="size for the latency figures, or none")
+    market.add_argument("--pruning", default="", help="sizes to measure what pruning costs at")
+    market.add_argument("--hint", default="", help="sizes to measure greedy's hint at")
+    market.set_defaults(run=market_command)
 
     args = parser.parse_args(argv)
     return args.run(args)
