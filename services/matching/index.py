@@ -7,7 +7,7 @@ a task are found and scored for many workers at once. Pure: built from records a
 (a property test holds the two together).
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +69,15 @@ class Posting:
             self._at_least = {}
         return self._positions, self._values
 
+    def extend(self, positions: np.ndarray, values: np.ndarray) -> None:
+        """Add workers after every position held (sorted, as a new index's workers come)."""
+        held, levels = self.arrays()
+        keep = values > 0
+        self._positions = np.concatenate([held, positions[keep].astype(np.int32)])
+        self._values = np.concatenate([levels, values[keep].astype(np.int8)])
+        self._dense = None
+        self._at_least = {}
+
     def at_least(self, value: int) -> tuple[np.ndarray, np.ndarray]:
         """The positions (sorted) and values of those with at least `value`, kept until the
         posting next changes: a task's first must-have is read this way for every task."""
@@ -111,6 +120,12 @@ class Candidates:
     # How many workers passed the hard constraints (more than `workers` when only the best few
     # were asked for).
     found: int = 0
+
+
+def _preference_code(worker: WorkerRecord) -> int:
+    """The kinds of work the worker named (a bit each) and the arrangement they want."""
+    kinds = sum(1 << KINDS.index(k) for k in set(worker.task_kinds) if k in KINDS)
+    return kinds * 3 + {"remote": 1, "onsite": 2}.get(worker.remote_preference, 0)
 
 
 class MatchIndex:
@@ -202,15 +217,85 @@ class MatchIndex:
         self.weekly_hours[pos] = worker.weekly_hours
         ready = worker.status == "active" and worker.max_concurrent > 0
         self.open_hours[pos] = worker.weekly_hours if ready else -1.0
-        kinds = sum(1 << KINDS.index(k) for k in set(worker.task_kinds) if k in KINDS)
-        arrangement = {"remote": 1, "onsite": 2}.get(worker.remote_preference, 0)
-        self.preference[pos] = kinds * 3 + arrangement
+        self.preference[pos] = _preference_code(worker)
         self.windows[pos] = bool(worker.availability or worker.blackouts)
         self.org_unit[pos], self.location[pos] = (
             self._place(worker.org_unit),
             self._place(worker.location),
         )
         self.set_load(worker.id, load)
+
+    def add_workers(
+        self, workers: Sequence[WorkerRecord], loads: Mapping[str, Load] | None = None
+    ) -> None:
+        """`upsert_worker` for many workers at once, as when the index is first built: those it
+        does not hold yet are written in bulk (each skill's posting in one step), the others
+        one by one."""
+        loads = loads or {}
+        fresh = {w.id: w for w in workers if w.id not in self.position}
+        for worker in workers:
+            if worker.id not in fresh:
+                self.upsert_worker(worker, loads.get(worker.id, NO_LOAD))
+        new = list(fresh.values())
+        n, first = len(new), len(self.records)
+        if n == 0:
+            return
+        size = len(self.active)
+        while size < first + n:
+            size *= 2
+        if size > len(self.active):
+            self._grow(size)
+        span = slice(first, first + n)
+        self.records.extend(new)
+        self._ids.extend(fresh)
+        self.position.update(zip(fresh, range(first, first + n), strict=True))
+        for book, held in (
+            (self.skills, [w.skills for w in new]),
+            (self.aspiring, [w.aspirations for w in new]),
+        ):
+            self._extend_postings(book, held, first)
+        active = np.fromiter((w.status == "active" for w in new), bool, n)
+        self.active[span] = active
+        self.max_concurrent[span] = np.fromiter((w.max_concurrent for w in new), np.int16, n)
+        self.weekly_hours[span] = np.fromiter((w.weekly_hours for w in new), np.float64, n)
+        ready = active & (self.max_concurrent[span] > 0)
+        self.open_hours[span] = np.where(ready, self.weekly_hours[span], -1.0)
+        self.preference[span] = np.fromiter(map(_preference_code, new), np.int16, n)
+        self.windows[span] = np.fromiter(
+            (bool(w.availability or w.blackouts) for w in new), bool, n
+        )
+        self.org_unit[span] = np.fromiter((self._place(w.org_unit) for w in new), np.int32, n)
+        self.location[span] = np.fromiter((self._place(w.location) for w in new), np.int32, n)
+        for pos, worker in enumerate(new, start=first):
+            load = loads.get(worker.id, NO_LOAD)
+            if load.hours or load.assignments:
+                self.loads[pos] = load
+        if self.weeks:
+            self.free_hours[:, span] = self.weekly_hours[span]
+            self.assigned[:, span] = 0
+            self.dip_from[span], self.dip_to[span] = _NEVER, -1
+            for pos in range(first, first + n):
+                if self.windows[pos] or pos in self.loads:
+                    self._fill_weeks(pos)
+
+    @staticmethod
+    def _extend_postings(
+        book: dict[str, Posting], held: list[Mapping[str, int]], first: int
+    ) -> None:
+        names = [skill for skills in held for skill in skills]
+        values = np.fromiter((v for skills in held for v in skills.values()), np.int64, len(names))
+        counts = np.fromiter(map(len, held), np.int64, len(held))
+        owner = np.repeat(np.arange(first, first + len(held), dtype=np.int32), counts)
+        code: dict[str, int] = {}
+        codes = np.fromiter((code.setdefault(s, len(code)) for s in names), np.int64, len(names))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(code) + 1))
+        for skill, c in code.items():
+            at = order[bounds[c] : bounds[c + 1]]
+            posting = book.get(skill)
+            if posting is None:
+                posting = book[skill] = Posting()
+            posting.extend(owner[at], values[at])
 
     def remove_worker(self, worker_id: str) -> None:
         """An erased worker leaves no trace: skills, aspirations, loads and record."""

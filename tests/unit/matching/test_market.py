@@ -113,6 +113,42 @@ def test_the_index_agrees_with_the_one_pair_evaluation_on_a_generated_market() -
     assert any(p._dense is not None for p in index.skills.values())
 
 
+@pytest.mark.parametrize("tasks_first", [True, False])
+def test_an_index_built_in_bulk_is_the_index_built_worker_by_worker(tasks_first: bool) -> None:
+    market = generate(1_500, 40, 6, TAXONOMY)
+    one_by_one, bulk = MatchIndex(market.taxonomy.related), MatchIndex(market.taxonomy.related)
+    for task in market.tasks:
+        one_by_one.upsert_task(task)
+        if tasks_first:
+            bulk.upsert_task(task)
+    for worker in market.workers:
+        one_by_one.upsert_worker(worker, market.loads.get(worker.id, NO_LOAD))
+    bulk.add_workers(market.workers[:700], market.loads)
+    bulk.add_workers(market.workers[600:], market.loads)  # some again: updated one by one
+    for task in market.tasks if not tasks_first else ():
+        bulk.upsert_task(task)
+    assert bulk.position == one_by_one.position and bulk.records == one_by_one.records
+    for name in ("skills", "aspiring"):
+        ours, theirs = getattr(bulk, name), getattr(one_by_one, name)
+        assert ours.keys() == theirs.keys()
+        for skill in ours:
+            assert all(map(np.array_equal, ours[skill].arrays(), theirs[skill].arrays()))
+    for array in ("active", "open_hours", "preference", "free_hours", "assigned", "dip_from"):
+        assert np.array_equal(getattr(bulk, array), getattr(one_by_one, array)), array
+
+    def places(index: MatchIndex) -> list[tuple[str | None, str | None]]:
+        names = {code: name for name, code in index._places.items()}
+        return [
+            (names[u], names[p])
+            for u, p in zip(index.org_unit.tolist(), index.location.tolist(), strict=True)
+        ]
+
+    assert places(bulk) == places(one_by_one)
+    for task in market.tasks:
+        a, b = bulk.task_candidates(task), one_by_one.task_candidates(task)
+        assert np.array_equal(a.workers, b.workers) and np.array_equal(a.scores, b.scores)
+
+
 def test_recommendations_leave_out_no_task_the_worker_may_take() -> None:
     market = generate(1_500, 150, 5, TAXONOMY)
     index = indexed(market)
