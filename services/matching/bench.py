@@ -336,11 +336,11 @@ class MarketRun:
 
 
 def indexed(market: Marketplace) -> MatchIndex:
+    """The index a matching service builds at start-up: tasks, then the workers in bulk."""
     index = MatchIndex(market.taxonomy.related)
     for task in market.tasks:
         index.upsert_task(task)
-    for worker in market.workers:
-        index.upsert_worker(worker, market.loads.get(worker.id, NO_LOAD))
+    index.add_workers(market.workers, market.loads)
     return index
 
 
