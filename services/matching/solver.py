@@ -100,24 +100,6 @@ class Solution:
 Progress = Callable[[float], None]
 
 
-def components_of(problem: Problem) -> tuple[int, np.ndarray]:
-    """Connected components of the task-worker graph; returns (count, component of each pair)."""
-    nodes = problem.n_tasks + problem.n_workers
-    if problem.n_pairs == 0:
-        return 0, np.zeros(0, dtype=np.int64)
-    graph = coo_matrix(
-        (
-            np.ones(problem.n_pairs, dtype=np.int8),
-            (problem.pair_task, problem.n_tasks + problem.pair_worker),
-        ),
-        shape=(nodes, nodes),
-    )
-    _, labels = connected_components(graph, directed=False)
-    pair_label = labels[problem.pair_task]
-    unique, compact = np.unique(pair_label, return_inverse=True)
-    return len(unique), compact
-
-
 @dataclass(frozen=True)
 class _Flat:
     """Rows as flat arrays, one entry per (row, pair): entry e puts `coef[e]` on `pair[e]` in
