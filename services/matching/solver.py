@@ -73,7 +73,7 @@ class SolverConfig:
     relative_gap: float = 0.0
     # Drop dominated pairs before splitting into components (`undominated`).
     reduce: bool = True
-    # Larger components are solved block by block (see MAX_MODEL_PAIRS).
+    # Larger components go through their LP relaxation (`solve_large`, MAX_MODEL_PAIRS).
     max_model_pairs: int = MAX_MODEL_PAIRS
 
 
