@@ -15,7 +15,6 @@ from services.matching.index import MatchIndex
 from services.matching.ledger import all_loads, worker_load
 from services.matching.models import SkillView, TaskView, WorkerView
 from services.matching.records import task_record, taxonomy_of, worker_record
-from services.matching.scoring import NO_LOAD
 
 # A row committed late with an earlier timestamp is still seen: each look re-reads this much.
 OVERLAP = timedelta(seconds=5)
@@ -27,8 +26,7 @@ async def build_index(session: AsyncSession) -> MatchIndex:
     for task in await session.scalars(sa.select(TaskView).where(TaskView.status == "open")):
         index.upsert_task(task_record(task))
     workers = await session.scalars(sa.select(WorkerView).where(WorkerView.status != "erased"))
-    for worker in workers:
-        index.upsert_worker(worker_record(worker), loads.get(str(worker.id), NO_LOAD))
+    index.add_workers([worker_record(worker) for worker in workers], loads)
     return index
 
 
