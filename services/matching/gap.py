@@ -6,7 +6,6 @@ The mapping: a job is a task, an agent is a worker, one pair per (job, agent); e
 places it exactly once, each agent's row holds its resource use within its capacity.
 """
 
-import math
 import re
 import time
 from dataclasses import dataclass, replace
@@ -15,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from services.matching.solver import Problem, Row, SolverConfig, solve
+from services.matching.solver import Problem, Row, Solution, SolverConfig, solve
 
 Sense = Literal["min", "max"]
 
@@ -28,10 +27,11 @@ PRICE_ITERATIONS = 200
 # solved, and usually proved optimal.
 SHORTLIST_FROM_AGENTS, SHORTLIST_FROM_JOBS = 10, 100
 SHORTLIST_PER_JOB = 3
-# Measured on the D and E sets (docs/benchmarks.md): CP-SAT's LP worker beside its quick-restart
-# search finds better answers in 30 s than either the default portfolio or the LP-heavy
-# subsolvers that prove markets optimal; the greedy answer, where it has one, is the hint.
-GAP_CONFIG = SolverConfig(subsolvers=("default_lp", "quick_restart"), hint=True)
+# CP-SAT's default portfolio (with 2 workers: its LP worker, and LNS and local search on the
+# other thread), with greedy's answer as a hint. The subsolvers tuned for proving markets
+# optimal (SolverConfig's default) were no better on the D and E sets: on d20100, every full
+# worker tried ended within run-to-run noise (6244 to 6251).
+GAP_CONFIG = SolverConfig(subsolvers=(), hint=True)
 # The baseline the benchmark compares against: CP-SAT's default portfolio on the whole model,
 # no warm start, and one model however large (no block-by-block improvement of greedy).
 PLAIN_CPSAT = SolverConfig(subsolvers=(), hint=False, max_model_pairs=10**9)
@@ -173,9 +173,12 @@ def agent_prices(gain: np.ndarray, instance: GapInstance) -> tuple[np.ndarray, f
     return best_price, best_bound
 
 
-def shortlist(instance: GapInstance, sense: Sense, per_job: int) -> tuple[np.ndarray, float, float]:
+def shortlist(
+    instance: GapInstance, sense: Sense, per_job: int
+) -> tuple[np.ndarray, np.ndarray, float]:
     """The `per_job` agents of each job with the best gain net of capacity prices, as a
-    (m, n) mask; a bound on answers that use a pair left out; the relaxation's bound."""
+    (m, n) mask; for every pair, a bound on answers that use it (-inf where it cannot fit);
+    and the relaxation's bound on every answer. Bounds are on the gain (costs negated)."""
     gain = instance.cost if sense == "max" else -instance.cost
     price, bound = agent_prices(gain, instance)
     net = gain - price[:, None] * instance.resource
@@ -187,8 +190,7 @@ def shortlist(instance: GapInstance, sense: Sense, per_job: int) -> tuple[np.nda
     keep &= fits
     # Forcing pair (i, j) into the relaxation costs the job its best net gain less this one's.
     forced = bound - (net.max(axis=0) - net)
-    left_out = forced[fits & ~keep]
-    return keep, float(left_out.max()) if len(left_out) else -np.inf, bound
+    return keep, forced, bound
 
 
 def to_problem(instance: GapInstance, sense: Sense, keep: np.ndarray | None = None) -> Problem:
@@ -234,8 +236,9 @@ def violations(instance: GapInstance, chosen: np.ndarray) -> list[str]:
     return problems
 
 
-def _ceil(bound: float) -> float | int:
-    return bound if math.isinf(bound) else math.ceil(bound - 1e-6)
+def _ceil(bound: float) -> float:
+    """An upper bound on an integer gain, from one computed in floating point."""
+    return float(np.ceil(bound - 1e-6))
 
 
 def solve_gap(
@@ -246,21 +249,49 @@ def solve_gap(
     shortlisted: bool = True,
 ) -> GapResult:
     """Solve one instance and check the answer on the instance's own arrays. `shortlisted`:
-    large instances offer the solver only each job's best agents (SHORTLIST_*); the bound
-    still covers the pairs left out."""
+    large instances offer the solver only each job's best agents (SHORTLIST_*) and the bound
+    still covers the pairs left out; when the shortlist is solved to optimality, a second
+    round offers every pair that could still beat that answer, so that the proof holds for
+    the whole instance."""
     started = time.monotonic()
     sign = 1 if sense == "max" else -1
-    keep, left_out_bound, relaxed_bound = None, -np.inf, np.inf
-    if shortlisted and instance.m >= SHORTLIST_FROM_AGENTS and instance.n >= SHORTLIST_FROM_JOBS:
-        keep, left_out_bound, relaxed_bound = shortlist(instance, sense, SHORTLIST_PER_JOB)
-    problem = to_problem(instance, sense, keep)
-    remaining = time_limit_s - (time.monotonic() - started)
-    solution = solve(problem, replace(config, time_limit_s=remaining))
+
+    def solve_within(keep: np.ndarray | None) -> tuple[Problem, Solution]:
+        problem = to_problem(instance, sense, keep)
+        left_s = time_limit_s - (time.monotonic() - started)
+        return problem, solve(problem, replace(config, time_limit_s=left_s))
+
+    large = instance.m >= SHORTLIST_FROM_AGENTS and instance.n >= SHORTLIST_FROM_JOBS
+    if not (shortlisted and large):
+        problem, solution = solve_within(None)
+        bound = float(solution.bound)
+    else:
+        keep, forced, relaxed = shortlist(instance, sense, SHORTLIST_PER_JOB)
+        problem, solution = solve_within(keep)
+        # The solver's bound covers the shortlist; an answer using a pair left out is bounded
+        # by the relaxation with that pair forced, and every answer by the relaxation itself.
+        bound = max(solution.bound, _ceil(forced[~keep].max(initial=-np.inf)))
+        # Reduced-cost fixing: a pair whose forced bound is no better than the shortlist's
+        # optimum cannot improve on it, so only the others need a second look; a shortlist
+        # with no answer at all hands over to every pair.
+        wider = keep
+        if solution.status == "OPTIMAL":
+            wider = keep | (np.ceil(forced - 1e-6) > solution.objective)
+        elif solution.status == "INFEASIBLE":
+            wider = forced > -np.inf
+        if (wider != keep).any():
+            wider_problem, wider_solution = solve_within(wider)
+            bound = max(wider_solution.bound, _ceil(forced[~wider].max(initial=-np.inf)))
+            answered = ("OPTIMAL", "FEASIBLE")
+            better = (
+                solution.status not in answered or wider_solution.objective > solution.objective
+            )
+            if wider_solution.status in answered and better:
+                problem, solution = wider_problem, wider_solution
+        bound = min(bound, _ceil(relaxed))
+    bound = sign * int(bound)
     chosen = np.zeros((instance.n, instance.m), dtype=bool)
     chosen[problem.pair_task[solution.chosen], problem.pair_worker[solution.chosen]] = True
-    # The solver's bound covers the shortlist only; an answer using a pair left out is bounded
-    # by the relaxation with that pair forced, and every answer by the relaxation itself.
-    bound = sign * int(min(max(solution.bound, _ceil(left_out_bound)), _ceil(relaxed_bound)))
     greedy = None if solution.greedy_objective is None else sign * solution.greedy_objective
     wall_s = time.monotonic() - started
     wrong = violations(instance, chosen)

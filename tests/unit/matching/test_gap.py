@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from services.matching import gap
 from services.matching.bench import main
 from services.matching.gap import (
     GapFileInvalid,
@@ -94,20 +95,25 @@ def test_the_tiny_gap_is_solved_to_its_optimum(sense, objective, assignment):
 
 
 @pytest.mark.parametrize(("sense", "optimum"), [("max", 15), ("min", 14)])
-def test_a_shortlist_keeps_a_bound_that_covers_the_pairs_left_out(sense, optimum):
+def test_a_shortlist_bounds_every_answer_including_those_it_leaves_out(sense, optimum):
     instance = parse_gap(TINY)[0]
-    keep, left_out_bound, relaxed_bound = shortlist(instance, sense, per_job=1)
+    keep, forced, relaxed_bound = shortlist(instance, sense, per_job=1)
     assert keep.sum(axis=0).tolist() == [1, 1, 1]
+    # Bounds are on the gain, the cost negated for min: none is below an answer it covers.
     sign = 1 if sense == "max" else -1
-    # Both bounds are in the maximised gain (cost negated for min): neither is below the
-    # best answer they cover.
     assert relaxed_bound >= sign * optimum - 1e-6
-    best_left_out = max(
-        sign * int(instance.cost[agents, range(3)].sum())
-        for agents in ([0, 1, 0], [1, 1, 0])
-        if not keep[agents, range(3)].all()
-    )
-    assert left_out_bound >= best_left_out - 1e-6
+    for agents in ([0, 1, 0], [1, 1, 0]):
+        gain = sign * int(instance.cost[agents, range(3)].sum())
+        assert all(forced[i, j] >= gain - 1e-6 for j, i in enumerate(agents))
+
+
+@pytest.mark.parametrize(("sense", "optimum"), [("max", 15), ("min", 14)])
+def test_a_shortlisted_solve_still_proves_the_optimum(sense, optimum, monkeypatch):
+    monkeypatch.setattr(gap, "SHORTLIST_FROM_AGENTS", 1)
+    monkeypatch.setattr(gap, "SHORTLIST_FROM_JOBS", 1)
+    monkeypatch.setattr(gap, "SHORTLIST_PER_JOB", 1)
+    result = solve_gap(parse_gap(TINY)[0], sense, time_limit_s=5)
+    assert (result.objective, result.bound, result.optimal) == (optimum, optimum, True)
 
 
 def test_the_cli_writes_the_chosen_problem_as_json(tmp_path):
