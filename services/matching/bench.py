@@ -136,6 +136,7 @@ def run_gap_suite(
     reference_file: Path = GAP_REFERENCE,
     on_row: Callable[[SuiteRow], None] = lambda row: None,
     ours: SolverConfig = GAP_CONFIG,
+    shortlisted: bool = True,
 ) -> list[SuiteRow]:
     """Every instance in its file's sense, ours and (with `plain`) plain CP-SAT with the same
     time limit; `only` keeps the instances whose name matches one of its patterns."""
@@ -151,7 +152,7 @@ def run_gap_suite(
                 family=family,
                 reference=known["value"],
                 reference_optimal=known["optimal"],
-                ours=_checked(instance, sense, time_limit_s, ours, shortlisted=True),
+                ours=_checked(instance, sense, time_limit_s, ours, shortlisted),
                 plain=(
                     _checked(instance, sense, time_limit_s, PLAIN_CPSAT, shortlisted=False)
                     if plain
@@ -278,6 +279,7 @@ def gap_suite_command(args: argparse.Namespace) -> int:
         only=args.only,
         on_row=progress,
         ours=replace(GAP_CONFIG, hint=False) if args.no_hint else GAP_CONFIG,
+        shortlisted=not args.no_shortlist,
     )
     console.print(suite_table(rows, args.time_limit))
     for measure, value in suite_summary(rows):
@@ -546,6 +548,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     suite.add_argument(
         "--no-hint", action="store_true", help="ours without greedy's answer as a hint"
+    )
+    suite.add_argument(
+        "--no-shortlist", action="store_true", help="ours on the whole model, every pair offered"
     )
     suite.set_defaults(run=gap_suite_command)
 
