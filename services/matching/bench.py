@@ -190,7 +190,11 @@ def _objective(result: GapResult | None) -> str:
         return "-"
     if result.status.startswith("INVALID"):
         return "INVALID"
-    return "none" if result.objective is None else str(result.objective)
+    if result.objective is None:
+        return "none"
+    # solve() keeps greedy's answer when the solver's is worse: say so.
+    kept_greedy = not result.optimal and result.objective == result.greedy_objective
+    return f"{result.objective}{' (greedy)' if kept_greedy else ''}"
 
 
 def suite_table(rows: Sequence[SuiteRow], time_limit_s: float) -> Table:
