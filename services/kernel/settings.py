@@ -46,6 +46,13 @@ class KernelSettings(BaseSettings):
     auth_audience: str = "taskforce"
     auth_jwks_url: str | None = None
     auth_leeway_s: int = 30
+    # Where the roles are in the token: a claim name, or a dotted path (`realm_access.roles`).
+    auth_roles_claim: str = "roles"
+    # The issuer's key set is kept this long; a token naming an unknown key id refetches it,
+    # but never sooner than `auth_jwks_refetch_min_s` after the last fetch.
+    auth_jwks_cache_s: float = 300
+    auth_jwks_refetch_min_s: float = 30
+    auth_jwks_timeout_s: float = 5
 
     # Largest request body a route accepts unless its service raises it for that route.
     max_body_bytes: int = 1024 * 1024

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from services.kernel.auth import TokenVerifier, load_local_key, mint_local_token
+from services.kernel.auth import InvalidToken, TokenVerifier, load_local_key, mint_local_token
 from services.kernel.errors import Unauthorized
 from services.kernel.settings import KernelSettings
 
@@ -67,3 +68,34 @@ def test_the_none_algorithm_is_refused(settings: KernelSettings) -> None:
     load_local_key(settings.auth_local_key_file)
     with pytest.raises(Unauthorized):
         TokenVerifier(settings).verify(jwt.encode(claims, None, algorithm="none"))
+
+
+def test_a_minted_token_carries_its_scopes(settings: KernelSettings) -> None:
+    token = mint_local_token(settings, "hris", ["service"], scopes=["workers:write", "tasks:read"])
+
+    user = TokenVerifier(settings).verify(token)
+
+    assert user.scopes == {"workers:write", "tasks:read"}
+    assert jwt.decode(token, options={"verify_signature": False})["scope"] == (
+        "tasks:read workers:write"
+    )
+
+
+def test_unknown_scopes_cannot_be_minted(settings: KernelSettings) -> None:
+    with pytest.raises(ValueError, match="tasks:delete"):
+        mint_local_token(settings, "hris", ["service"], scopes=["tasks:delete"])
+
+
+def test_an_rs256_token_is_refused_in_local_mode(settings: KernelSettings) -> None:
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    load_local_key(settings.auth_local_key_file)
+    claims = {
+        "sub": "alice",
+        "roles": ["admin"],
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "exp": int(time.time()) + 60,
+    }
+
+    with pytest.raises(InvalidToken, match="algorithm is not accepted"):
+        TokenVerifier(settings).verify(jwt.encode(claims, private_key, algorithm="RS256"))
