@@ -236,14 +236,6 @@ def _undominated(problem: Problem, flat: _Flat) -> np.ndarray:
         alive[dropped] = False
 
 
-def _rows_by_pair(rows: Sequence[Row], n_pairs: int) -> list[list[int]]:
-    by_pair: list[list[int]] = [[] for _ in range(n_pairs)]
-    for r, row in enumerate(rows):
-        for p in row.pairs.tolist():
-            by_pair[p].append(r)
-    return by_pair
-
-
 def greedy(problem: Problem, rows: Sequence[Row], pairs: np.ndarray) -> np.ndarray:
     """Rows with a lower bound (a job that must be placed) are served first, by regret: the row
     whose best and second-best options that still fit differ most takes its best, so a row about
