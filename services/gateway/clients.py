@@ -1,5 +1,6 @@
-"""One httpx client per upstream, opened in the app's lifespan, and the streaming proxy. Never
-retries a request: it may not be idempotent, and the caller gets `Retry-After` instead."""
+"""One httpx client per upstream, opened in the app's lifespan, and the streaming proxy behind
+each upstream's circuit breaker. Retries only what is safe: an idempotent request, with a body
+it can send again, that never reached the upstream; anything else gets `Retry-After`."""
 
 import asyncio
 import logging
@@ -8,7 +9,9 @@ import httpx
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from services.gateway.breaker import Breaker, CircuitOpen
 from services.gateway.settings import GatewaySettings
 from services.kernel.errors import problem
 from services.kernel.observability import request_id_var, traceparent_var
@@ -38,6 +41,15 @@ SERVER_WRITTEN = frozenset({b"server", b"date"})
 CONTEXT_HEADERS = frozenset({b"x-request-id", b"traceparent"})
 # Health and docs probes answer an operator or a kubelet, who should not wait 15 s.
 PROBE_READ_TIMEOUT_S = 2.0
+# RFC 9110 §9.2.2: sending these twice has the effect of sending them once.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Failures that prove the request never left: the only ones worth a retry.
+NEVER_REACHED = (httpx.ConnectError, httpx.ConnectTimeout)
+# An idempotent request's body up to this size is read first, so it can be sent again.
+REPLAYABLE_BODY_BYTES = 64 * 1024
+RETRY_BACKOFF_MAX_S = 0.5
+# An answer with a declared length up to this size is read whole before it is passed on.
+HELD_ANSWER_BYTES = 64 * 1024
 
 
 def open_clients(settings: GatewaySettings) -> dict[str, httpx.AsyncClient]:
@@ -72,16 +84,49 @@ def end_to_end(headers: Headers) -> Headers:
     ]
 
 
+def context_headers() -> Headers:
+    """This request's `X-Request-ID` and `traceparent`, for every call to an upstream."""
+    headers: Headers = []
+    for name, var in ((b"x-request-id", request_id_var), (b"traceparent", traceparent_var)):
+        value = var.get()
+        if value:
+            headers.append((name, value.encode("latin-1")))
+    return headers
+
+
+def transport_problem(upstream: str, exc: httpx.TransportError) -> Response:
+    """What the client gets when `upstream` could not be asked or gave no usable answer:
+    503 (unreachable), 504 (no answer in time) or 502 (broken answer), naming no address."""
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        log.warning("upstream %s unreachable: %s", upstream, type(exc).__name__)
+        return problem(
+            503,
+            "Service unavailable",
+            f"The {upstream} service is unavailable; retry later.",
+            "unavailable",
+            headers={"Retry-After": "1"},
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        log.warning("upstream %s timed out: %s", upstream, type(exc).__name__)
+        return problem(
+            504,
+            "Gateway timeout",
+            f"The {upstream} service did not answer in time.",
+            "gateway-timeout",
+        )
+    log.warning("upstream %s failed: %s", upstream, type(exc).__name__)
+    return problem(
+        502, "Bad gateway", f"The {upstream} service gave no valid answer.", "bad-gateway"
+    )
+
+
 def _upstream_headers(request: Request) -> Headers:
     headers = [
         (name, value)
         for name, value in end_to_end(request.headers.raw)
         if name.lower() not in CONTEXT_HEADERS
     ]
-    for name, var in ((b"x-request-id", request_id_var), (b"traceparent", traceparent_var)):
-        value = var.get()
-        if value:
-            headers.append((name, value.encode("latin-1")))
+    headers.extend(context_headers())
     client_host = request.client.host if request.client else None
     if client_host:
         prior = request.headers.get("x-forwarded-for")
@@ -95,43 +140,106 @@ def _upstream_headers(request: Request) -> Headers:
     return headers
 
 
-async def proxy(request: Request, upstream: str, client: httpx.AsyncClient) -> Response:
+async def send_guarded(
+    client: httpx.AsyncClient,
+    breaker: Breaker,
+    outgoing: httpx.Request,
+    retries: int = 0,
+    backoff_s: float = 0.05,
+) -> httpx.Response:
+    """Send `outgoing` (answer streamed) through the upstream's circuit breaker. `retries`
+    more attempts follow a failure to connect, the one failure that proves the upstream never
+    saw the request; give 0 unless the request is idempotent and its body can be sent again.
+    Raises `CircuitOpen` or the last `httpx.TransportError`."""
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(1 + retries),
+        wait=wait_exponential(multiplier=backoff_s, max=RETRY_BACKOFF_MAX_S),
+        retry=retry_if_exception_type(NEVER_REACHED),
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            breaker.admit()
+            try:
+                answer = await client.send(outgoing, stream=True)
+            except (httpx.ConnectError, httpx.TimeoutException):
+                breaker.failed()
+                raise
+            except BaseException:
+                breaker.abandoned()
+                raise
+            breaker.succeeded()
+            return answer
+    raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+def circuit_open_problem(upstream: str, exc: CircuitOpen) -> Response:
+    """What the client gets while `upstream`'s circuit is open: no attempt was made."""
+    return problem(
+        503,
+        "Service unavailable",
+        f"The {upstream} service is unavailable; retry later.",
+        "unavailable",
+        headers={"Retry-After": str(exc.retry_after_s)},
+    )
+
+
+async def _replayable_body(request: Request) -> tuple[bytes | None, bool]:
+    """The body to send if it can be sent twice (none, or small enough to hold), else None
+    (stream it), and whether the request may be retried at all."""
+    if request.method not in IDEMPOTENT:
+        return None, False
+    if "transfer-encoding" in request.headers:
+        return None, False
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return b"", True
+    if declared.isdigit() and int(declared) <= REPLAYABLE_BODY_BYTES:
+        return await request.body(), True
+    return None, False
+
+
+async def proxy(
+    request: Request,
+    upstream: str,
+    client: httpx.AsyncClient,
+    breaker: Breaker,
+    settings: GatewaySettings,
+) -> Response:
     """Send `request` to `upstream` as it came (method, raw path, query, body, end-to-end
-    headers) and stream the answer back; transport failures become 502, 503 or 504 problems."""
+    headers) and stream the answer back; transport failures become 502, 503 or 504 problems.
+    An idempotent request that never reached the upstream is tried again (`upstream_retries`)."""
     url = request.scope["raw_path"].decode("latin-1")
     if request.scope["query_string"]:
         url += "?" + request.scope["query_string"].decode("latin-1")
+    held, replayable = await _replayable_body(request)
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+    streamed = request.stream() if has_body and held is None else None
     outgoing = client.build_request(
         request.method,
         url,
         headers=_upstream_headers(request),
-        content=request.stream() if has_body else None,
+        content=held if held else streamed,
     )
+    retries = settings.upstream_retries if replayable else 0
     try:
-        answer = await client.send(outgoing, stream=True)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        log.warning("upstream %s unreachable: %s", upstream, type(exc).__name__)
-        return problem(
-            503,
-            "Service unavailable",
-            f"The {upstream} service is unavailable; retry later.",
-            "unavailable",
-            headers={"Retry-After": "1"},
+        answer = await send_guarded(
+            client, breaker, outgoing, retries, settings.upstream_retry_backoff_s
         )
-    except httpx.TimeoutException as exc:
-        log.warning("upstream %s timed out: %s", upstream, type(exc).__name__)
-        return problem(
-            504,
-            "Gateway timeout",
-            f"The {upstream} service did not answer in time.",
-            "gateway-timeout",
-        )
+    except CircuitOpen as exc:
+        log.debug("upstream %s skipped: circuit open", upstream)
+        return circuit_open_problem(upstream, exc)
     except httpx.TransportError as exc:
-        log.warning("upstream %s failed: %s", upstream, type(exc).__name__)
-        return problem(
-            502, "Bad gateway", f"The {upstream} service gave no valid answer.", "bad-gateway"
-        )
+        return transport_problem(upstream, exc)
+    # Raw headers keep repeated ones (Set-Cookie) that a mapping would merge.
+    headers = [
+        (name, value)
+        for name, value in end_to_end(answer.headers.raw)
+        if name.lower() not in SERVER_WRITTEN
+    ]
+    length = answer.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= HELD_ANSWER_BYTES:
+        return await _held_answer(upstream, answer, headers)
 
     async def body():  # type: ignore[no-untyped-def]
         try:
@@ -149,13 +257,31 @@ async def proxy(request: Request, upstream: str, client: httpx.AsyncClient) -> R
     response = StreamingResponse(
         body(), status_code=answer.status_code, background=BackgroundTask(answer.aclose)
     )
-    # Raw headers keep repeated ones (Set-Cookie) that a mapping would merge.
-    response.raw_headers = [
-        (name, value)
-        for name, value in end_to_end(answer.headers.raw)
-        if name.lower() not in SERVER_WRITTEN
-    ]
+    response.raw_headers = headers
     return response
+
+
+async def _held_answer(upstream: str, answer: httpx.Response, headers: Headers) -> Response:
+    """A small answer read whole: one body message (so gzip can judge its size), and a
+    failure while reading it is still a clean 502."""
+    try:
+        content = b"".join([chunk async for chunk in answer.aiter_raw()])
+    except httpx.TransportError as exc:
+        return transport_problem(upstream, exc)
+    finally:
+        await answer.aclose()
+    response = Response(content, status_code=answer.status_code)
+    response.raw_headers = headers
+    return response
+
+
+async def upstream_check(client: httpx.AsyncClient, breaker: Breaker) -> str:
+    """An upstream's line in `/readyz`: `ok`, `not ready`, or `circuit open` (not probed: a
+    dead upstream costs nothing while its breaker is open)."""
+    if breaker.state == "open":
+        return "circuit open"
+    answer = await probe(client, "/readyz")
+    return "ok" if answer is not None and answer.status_code == 200 else "not ready"
 
 
 async def probe(client: httpx.AsyncClient, path: str) -> httpx.Response | None:
