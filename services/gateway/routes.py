@@ -8,7 +8,9 @@ ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), upstream)
     for pattern, upstream in [
         (r"^/v1/tasks/[^/]+/candidates(/.*)?$", "matching"),
-        (r"^/v1/workers/[^/]+/(recommendations|ledger)$", "matching"),
+        (r"^/v1/tasks/[^/]+/interests$", "matching"),
+        (r"^/v1/workers/[^/]+/(recommendations|ledger|interests)$", "matching"),
+        (r"^/v1/workers/[^/]+/interests/[^/]+$", "matching"),
         (r"^/v1/(match-runs|assignments)([/:].*)?$", "matching"),
         (r"^/v1/(tasks|jobs|job-imports)([/:].*)?$", "catalog"),
         (r"^/v1/(workers|skills|skill-imports)([/:].*)?$", "profiles"),

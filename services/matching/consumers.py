@@ -1,5 +1,6 @@
 """Matching's consumers: the explicit table from event type to handler, each an upsert of a
-read model guarded by version; a cancelled task and an erased worker also end assignments."""
+read model guarded by version; a cancelled task and an erased worker also end assignments,
+and a closed task and an erased worker end interests."""
 
 import uuid
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from services.kernel.kafka import Consumer
 from services.kernel.outbox import add_event
 from services.matching.assignments import SOURCE
 from services.matching.assignments_models import LIVE, Assignment
+from services.matching.interests import end_interests
+from services.matching.interests_models import Interest
 from services.matching.models import SkillView, TaskView, WorkerView, is_newer, now
 from services.matching.runs_models import Proposal
 
@@ -64,6 +67,10 @@ async def on_task_changed(session: AsyncSession, envelope: Envelope) -> None:
     if task.status == "cancelled":
         # Assignments first: an acceptance locks its assignment before the task's row.
         await cancel_task_assignments(session, task.id)
+    if task.status in ("completed", "cancelled"):
+        # A closed task never reopens, so interest in it means nothing any more; a filled or
+        # running task keeps it (a seat may free), and the worker's list says it is not open.
+        await end_interests(session, Interest.task_id == task.id, "task_closed")
     row = row or TaskView(id=task.id)
     row.version, row.status, row.title = task.version, task.status, task.title
     row.org_unit, row.owner_id = task.org_unit, task.owner_id
@@ -109,6 +116,7 @@ async def on_worker_erased(session: AsyncSession, envelope: Envelope) -> None:
     erased = WorkerErased.model_validate(envelope.data)
     # Before the tombstone: an acceptance locks its assignment before the worker's row.
     await erase_worker_assignments(session, erased.id)
+    await end_interests(session, Interest.worker_id == erased.id, "worker_erased")
     row = await session.get(WorkerView, erased.id)
     if not is_newer(row.version if row else None, erased.version):
         return

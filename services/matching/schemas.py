@@ -47,6 +47,8 @@ class CandidateRead(ExplanationRead):
     worker_id: uuid.UUID
     name: str
     org_unit: str | None
+    # The worker showed interest in the task (`PUT /v1/workers/{id}/interests/{task_id}`).
+    interested: bool = False
 
 
 class CandidateVerdict(CandidateRead):
@@ -62,6 +64,10 @@ class RecommendationRead(ExplanationRead):
     hours_per_week: float
     start_date: date
     end_date: date
+    # The worker already showed interest in this task.
+    interested: bool = False
+    # Labels of the skills this item names (matched, gaps, learns), where matching knows them.
+    skill_labels: dict[str, str] = Field(default_factory=dict)
 
 
 class WeightsIn(BaseModel):

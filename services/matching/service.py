@@ -1,7 +1,9 @@
 """Matching use cases over the index and the read models: shortlists for a task,
-recommendations for a worker, and the verdict for one pair ("why not me")."""
+recommendations for a worker, and the verdict for one pair ("why not me"), each saying
+whether the worker showed interest."""
 
 import uuid
+from collections.abc import Iterable
 from typing import TypeVar
 
 import numpy as np
@@ -12,6 +14,7 @@ from services.kernel.auth import CurrentUser
 from services.kernel.errors import Forbidden
 from services.kernel.pagination import decode_cursor, encode_cursor
 from services.matching.index import MatchIndex
+from services.matching.interests_models import Interest
 from services.matching.ledger import worker_load
 from services.matching.models import SkillView, TaskNotKnown, TaskView, WorkerNotKnown, WorkerView
 from services.matching.records import task_record, taxonomy_of, worker_record
@@ -33,6 +36,56 @@ async def get_worker_view(session: AsyncSession, worker_id: uuid.UUID) -> Worker
     if worker is None or worker.status == "erased":
         raise WorkerNotKnown(f"Matching does not know worker {worker_id} (yet).")
     return worker
+
+
+async def interested_workers(
+    session: AsyncSession, task_id: uuid.UUID, worker_ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of `worker_ids` showed interest in the task (one query for a page)."""
+    ids = list(worker_ids)
+    if not ids:
+        return set()
+    found = await session.scalars(
+        sa.select(Interest.worker_id).where(
+            Interest.task_id == task_id, Interest.worker_id.in_(ids)
+        )
+    )
+    return set(found)
+
+
+async def interested_tasks(
+    session: AsyncSession, worker_id: uuid.UUID, task_ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of `task_ids` the worker showed interest in (one query for a page)."""
+    ids = list(task_ids)
+    if not ids:
+        return set()
+    found = await session.scalars(
+        sa.select(Interest.task_id).where(
+            Interest.worker_id == worker_id, Interest.task_id.in_(ids)
+        )
+    )
+    return set(found)
+
+
+async def skill_labels(session: AsyncSession, skill_ids: Iterable[str]) -> dict[str, str]:
+    """Labels of the skills matching knows among `skill_ids` (one query for a page)."""
+    ids = sorted(set(skill_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        sa.select(SkillView.id, SkillView.label).where(SkillView.id.in_(ids))
+    )
+    return {skill_id: label for skill_id, label in rows}
+
+
+def _skills_named(item: RecommendationRead) -> set[str]:
+    lines = (*item.matched, *item.gaps)
+    return (
+        {line.skill_id for line in lines}
+        | {line.via for line in lines if line.via}
+        | set(item.learns)
+    )
 
 
 def _window(cursor: str | None, limit: int, total: int) -> tuple[int, int, str | None]:
@@ -67,6 +120,9 @@ async def list_candidates(
                 **verdict.explanation(),
             )
         )
+    interested = await interested_workers(session, task_id, [c.worker_id for c in page])
+    for candidate in page:
+        candidate.interested = candidate.worker_id in interested
     return page, next_cursor
 
 
@@ -83,6 +139,7 @@ async def judge_candidate(
         worker_id=row.id,
         name=row.name,
         org_unit=row.org_unit,
+        interested=bool(await interested_workers(session, task_id, [worker_id])),
         eligible=verdict.eligible,
         excluded_by=verdict.excluded_by,
         **verdict.explanation(),
@@ -121,4 +178,10 @@ async def list_recommendations(
         )
         for task, verdict in ranked[start:end]
     ]
+    interested = await interested_tasks(session, worker_id, [item.task_id for item in page])
+    named = {item.task_id: _skills_named(item) for item in page}
+    labels = await skill_labels(session, set().union(*named.values()))
+    for item in page:
+        item.interested = item.task_id in interested
+        item.skill_labels = {s: labels[s] for s in sorted(named[item.task_id]) if s in labels}
     return page, next_cursor

@@ -3,7 +3,7 @@ snapshot: a field removed or retyped is a breaking change that needs a `.v2` typ
 
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,8 @@ def _examples() -> list:
     from services.kernel.contracts import (
         AssignmentCompleted,
         AssignmentUpdated,
+        InterestExpressed,
+        InterestWithdrawn,
         MatchRunCompleted,
         SkillUpserted,
         TaskClosed,
@@ -57,6 +59,17 @@ def _examples() -> list:
             requested_by="manager-1",
             proposals=12,
             statistics={"tasks": 5, "candidate_pairs": 40, "objective": 9.5, "gap": 0.0},
+        ),
+        InterestExpressed(
+            worker_id=worker["id"],
+            task_id=task["id"],
+            expressed_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        ),
+        InterestWithdrawn(
+            worker_id=worker["id"],
+            task_id=task["id"],
+            withdrawn_at=datetime(2026, 11, 21, 17, 0, tzinfo=UTC),
+            reason="task_closed",
         ),
     ]
 

@@ -5,6 +5,8 @@ from services.kernel.contracts.catalog import TaskClosed, TaskPublished, TaskUpd
 from services.kernel.contracts.matching import (
     AssignmentCompleted,
     AssignmentUpdated,
+    InterestExpressed,
+    InterestWithdrawn,
     MatchRunCompleted,
 )
 from services.kernel.contracts.profiles import SkillUpserted, WorkerErased, WorkerUpserted
@@ -22,6 +24,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AssignmentCompleted,
         AssignmentUpdated,
         MatchRunCompleted,
+        InterestExpressed,
+        InterestWithdrawn,
     )
 }
 
@@ -29,6 +33,8 @@ __all__ = [
     "EVENT_TYPES",
     "AssignmentCompleted",
     "AssignmentUpdated",
+    "InterestExpressed",
+    "InterestWithdrawn",
     "MatchRunCompleted",
     "SkillUpserted",
     "TaskClosed",

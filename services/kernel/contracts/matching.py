@@ -1,8 +1,9 @@
-"""Events on `matching.assignments`. Defined ahead of the matching issue so profiles can
-record skill evidence from completed work."""
+"""Events of the matching service: `matching.assignments` (defined ahead of the matching issue
+so profiles can record skill evidence from completed work), `matching.runs` and
+`matching.interests`."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -84,3 +85,35 @@ class MatchRunCompleted(Event):
     proposals: int
     statistics: MatchRunStatistics
     error: str | None = None
+
+
+INTERESTS_TOPIC = "matching.interests"
+InterestEnd = Literal["withdrawn", "task_closed", "worker_erased"]
+
+
+class InterestExpressed(Event):
+    """A worker showed interest in an open task (the first time; repeating it announces
+    nothing). Keyed by the worker, so one worker's interest events stay in order."""
+
+    type = "taskforce.matching.interest.expressed.v1"
+    topic = INTERESTS_TOPIC
+    aggregate = "worker_id"
+
+    worker_id: uuid.UUID
+    task_id: uuid.UUID
+    expressed_at: datetime
+
+
+class InterestWithdrawn(Event):
+    """A worker's interest in a task ended: they withdrew it, the task closed (completed or
+    cancelled), or the worker was erased. A consumer applies it only when `withdrawn_at` is
+    later than the `expressed_at` it holds for the pair."""
+
+    type = "taskforce.matching.interest.withdrawn.v1"
+    topic = INTERESTS_TOPIC
+    aggregate = "worker_id"
+
+    worker_id: uuid.UUID
+    task_id: uuid.UUID
+    withdrawn_at: datetime
+    reason: InterestEnd = "withdrawn"

@@ -22,6 +22,7 @@ SERVICES = {
     "matching": [
         "services.matching.models",
         "services.matching.assignments_models",
+        "services.matching.interests_models",
         "services.matching.runs_models",
     ],
 }

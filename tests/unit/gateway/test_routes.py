@@ -20,6 +20,12 @@ from services.gateway.settings import GatewaySettings
         ("/v1/assignments/a1:accept", "matching"),
         ("/v1/workers/w1/ledger", "matching"),
         ("/v1/workers/w1/ledger/extra", "profiles"),
+        ("/v1/tasks/t1/interests", "matching"),
+        ("/v1/tasks/t1/interests/extra", "catalog"),
+        ("/v1/workers/w1/interests", "matching"),
+        ("/v1/workers/w1/interests/t1", "matching"),
+        ("/v1/workers/w1/interests/t1/extra", "profiles"),
+        ("/v1/workers/w1/interestsx", "profiles"),
         ("/v1/tasks", "catalog"),
         ("/v1/tasks/t1", "catalog"),
         ("/v1/tasks/t1:publish", "catalog"),
@@ -54,6 +60,7 @@ def test_each_path_goes_to_the_service_that_owns_it(path: str, upstream: str) ->
         "/v1/tasks\n",
         "/v1/tasks/../../metrics",
         "/v1/tasks/./t1",
+        "/v1/workers/w1/interests/..",
     ],
 )
 def test_a_path_no_service_owns_has_no_upstream(path: str) -> None:
