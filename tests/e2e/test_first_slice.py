@@ -29,9 +29,10 @@ def test_a_published_task_and_a_new_worker_reach_matching_through_the_gateway(st
     assert unknown.headers["content-type"] == "application/problem+json"
 
     assert manager.post(f"/v1/tasks/{task['id']}:publish").status_code == 200
+    # The task and the worker travel on different topics, so either may reach matching first.
     shortlist = eventually(
-        lambda: (r := manager.get(candidates)).status_code == 200 and r,
-        what="matching knows the task",
+        lambda: (r := manager.get(candidates)).status_code == 200 and r.json()["items"] and r,
+        what="matching knows the task and the worker",
     )
     assert [c["worker_id"] for c in shortlist.json()["items"]] == [worker["id"]]
 
