@@ -10,6 +10,7 @@ from rich.console import Console
 
 from services.kernel.auth import ROLES, mint_local_token
 from services.kernel.settings import KernelSettings
+from taskforce.clients import clients_app
 from taskforce.demo import (
     MIN_WORKERS,
     DemoLoadError,
@@ -31,6 +32,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(clients_app, name="clients")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -207,6 +207,8 @@ def service_env(name: str, var_dir: Path, base_port: int, broker_port: int) -> d
     if name == "gateway":
         for upstream in ("catalog", "profiles", "matching"):
             env[f"TASKFORCE_{upstream.upper()}_URL"] = f"http://{HOST}:{ports[upstream]}"
+        # Where `taskforce clients add --clients-file` registers machine clients.
+        env["TASKFORCE_OAUTH_CLIENTS_FILE"] = str(var_dir / "oauth-clients.json")
     return env
 
 

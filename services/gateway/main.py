@@ -14,10 +14,13 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CollectorRegistry
 
-from services.gateway.clients import close_clients, open_clients, probe, proxy
+from services.gateway import me, oauth
+from services.gateway.clients import close_clients, open_clients, probe, proxy, upstream_check
+from services.gateway.protection import install_protection
+from services.gateway.ratelimit import RateLimitedUser
 from services.gateway.routes import upstream_for
 from services.gateway.settings import GatewaySettings
-from services.kernel.auth import TokenVerifier, User
+from services.kernel.auth import TokenVerifier
 from services.kernel.errors import install_error_handlers, problem
 from services.kernel.observability import configure_logging, install_observability
 
@@ -49,11 +52,11 @@ async def readyz(request: Request) -> JSONResponse:
     # pull every gateway replica out of service and make the healthy services unreachable
     # too; requests to the down one already get a fast 503 per route.
     clients: dict[str, httpx.AsyncClient] = request.app.state.clients
-    answers = await asyncio.gather(*(probe(client, "/readyz") for client in clients.values()))
-    checks = {
-        name: "ok" if answer is not None and answer.status_code == 200 else "not ready"
-        for name, answer in zip(clients, answers, strict=True)
-    }
+    breakers = request.app.state.breakers
+    answers = await asyncio.gather(
+        *(upstream_check(client, breakers[name]) for name, client in clients.items())
+    )
+    checks = dict(zip(clients, answers, strict=True))
     status = "ready" if all(state == "ok" for state in checks.values()) else "degraded"
     return JSONResponse({"status": status, "checks": checks})
 
@@ -69,12 +72,15 @@ async def docs() -> HTMLResponse:
 
 
 @router.api_route("/v1/{path:path}", methods=METHODS, include_in_schema=False)
-async def forward(request: Request, _: User) -> Response:
+async def forward(request: Request, _: RateLimitedUser) -> Response:
     # The token is checked here, before any routing, although every upstream checks it again.
     upstream = upstream_for(request.url.path)
     if upstream is None:
         return problem(404, "Not found", "No API resource lives at this path.", "not-found")
-    return await proxy(request, upstream, request.app.state.clients[upstream])
+    state = request.app.state
+    return await proxy(
+        request, upstream, state.clients[upstream], state.breakers[upstream], state.settings
+    )
 
 
 async def cached_openapi(app: FastAPI) -> dict[str, Any]:
@@ -98,11 +104,17 @@ async def cached_openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def merge_openapi(own: dict[str, Any], upstream_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """One OpenAPI 3.1 document: the gateway's own routes (open to all), then each upstream's
-    `/v1` paths that the route table sends to it, and all their schemas."""
+    """One OpenAPI 3.1 document: the gateway's own routes (health and docs open to all, its
+    `/v1` routes behind the token), then each upstream's `/v1` paths that the route table
+    sends to it, and all their schemas."""
     paths: dict[str, Any] = {}
     for path, item in own.get("paths", {}).items():
-        paths[path] = {method: {**operation, "security": []} for method, operation in item.items()}
+        # Health and docs are open; the gateway's own `/v1` routes (`/v1/me`) need the token.
+        open_route = not path.startswith("/v1/")
+        paths[path] = {
+            method: {**operation, "security": []} if open_route else operation
+            for method, operation in item.items()
+        }
     schemas: dict[str, Any] = dict(own.get("components", {}).get("schemas", {}))
     for upstream, doc in upstream_docs.items():
         theirs = doc.get("components", {}).get("schemas", {})
@@ -178,6 +190,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
     install_error_handlers(app)
-    install_observability(app, settings.service_name, CollectorRegistry())
+    registry = CollectorRegistry()
+    # Before observability, so refused requests (413, 429, 431) are logged and counted too.
+    install_protection(app, settings, registry)
+    install_observability(app, settings.service_name, registry)
+    # Before `router`: its `/v1/{path}` catch-all would otherwise take `/v1/me` too.
+    app.include_router(me.router)
     app.include_router(router)
+    app.include_router(oauth.router)
     return app
