@@ -221,6 +221,15 @@ class SkillUpdate(BaseModel):
     broader: list[SkillId] | None = Field(default=None, max_length=50)
     related: list[SkillId] | None = Field(default=None, max_length=200)
 
+    # Only `skill_type` may be cleared; the others would leave a skill without a label, or
+    # mean nothing (an empty list or text says "none").
+    @field_validator("label", "alt_labels", "description", "broader", "related", mode="before")
+    @classmethod
+    def not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
 
 class SkillRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)

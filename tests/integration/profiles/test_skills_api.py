@@ -32,6 +32,23 @@ async def test_skills_are_read_with_their_narrower_skills_and_edited_with_if_mat
     assert kinds == ["upserted", "upserted"]
 
 
+async def test_nulling_a_skills_label_lists_or_description_is_refused_and_changes_nothing(
+    profiles: Profiles,
+) -> None:
+    # Found by schemathesis through the gateway: a null label or description broke the
+    # table's NOT NULL (500), a null broader or related list broke the existence check (500).
+    admin = profiles.as_("admin")
+    url = "/v1/skills/taskforce:python"
+    before = (await profiles.client.get(url, headers=admin)).json()
+    for field in ("label", "alt_labels", "description", "broader", "related"):
+        nulled = await profiles.client.patch(url, headers=admin, json={field: None})
+        assert nulled.status_code == 422, (field, nulled.text)
+        assert nulled.headers["content-type"] == "application/problem+json"
+    assert (await profiles.client.get(url, headers=admin)).json() == before
+    cleared = await profiles.client.patch(url, headers=admin, json={"skill_type": None})
+    assert cleared.status_code == 200 and cleared.json()["skill_type"] is None
+
+
 async def test_normalize_returns_canonical_skills_best_first(profiles: Profiles) -> None:
     response = await profiles.client.post(
         "/v1/skills:normalize",
