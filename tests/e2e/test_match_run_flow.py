@@ -36,9 +36,16 @@ def test_a_run_proposes_staff_for_open_work_and_a_proposal_becomes_an_offer(stac
         assert owner.post(f"/v1/tasks/{task['id']}:publish").status_code == 200
         tasks.append(task)
     wanted = {t["id"] for t in tasks}
+    # Every worker must have reached matching, not just one: with one, the cap of one proposal
+    # per worker could staff only one task.
+    everyone = {w["id"] for w in workers}
     eventually(
-        lambda: all(owner.get(f"/v1/tasks/{t}/candidates").json().get("items") for t in wanted),
-        what="matching knows the tasks and their candidates",
+        lambda: all(
+            {c["worker_id"] for c in owner.get(f"/v1/tasks/{t}/candidates").json().get("items", [])}
+            == everyone
+            for t in wanted
+        ),
+        what="matching knows the tasks and all their candidates",
     )
 
     # With a cap of one proposal per worker, the work spreads over two people.
