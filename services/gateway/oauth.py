@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from services.gateway.oauth_clients import ClientRegistryError, MachineClient, authenticate
+from services.gateway.ratelimit import TokenBuckets, address_key, client_address, refusal
 from services.gateway.settings import GatewaySettings
 from services.kernel.auth import SCOPES, mint_local_token
 from services.kernel.errors import problem
@@ -145,6 +146,12 @@ async def grant_client_credentials(
     request: Request, settings: GatewaySettings
 ) -> tuple[MachineClient, list[str]]:
     """The authenticated client and the scopes its token gets, or the OAuthError to answer."""
+    buckets: TokenBuckets | None = request.app.state.oauth_buckets
+    if buckets is not None:
+        address = client_address(request.scope, request.app.state.trusted_proxies)
+        verdict = buckets.take(address_key(address))
+        if not verdict.allowed:
+            raise refusal(verdict, "address")
     form = await read_form(request)
     grant_type = form.get("grant_type")
     if not grant_type:

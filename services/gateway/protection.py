@@ -175,6 +175,16 @@ def install_protection(
         if settings.rate_limit_subject_per_s > 0
         else None
     )
+    # Each token request costs a scrypt hash (tens of ms of CPU): a much tighter limit per
+    # address than the API's, checked by the endpoint itself.
+    app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
+    app.state.oauth_buckets = (
+        TokenBuckets(
+            settings.oauth_token_per_s, settings.oauth_token_burst, settings.rate_limit_max_keys
+        )
+        if settings.oauth_token_per_s > 0
+        else None
+    )
     # Starlette wraps the app in reverse order of addition: the last added runs first.
     app.add_middleware(
         BodyLimit,
@@ -185,9 +195,7 @@ def install_protection(
         buckets = TokenBuckets(
             settings.rate_limit_ip_per_s, settings.rate_limit_ip_burst, settings.rate_limit_max_keys
         )
-        app.add_middleware(
-            AddressRateLimit, buckets=buckets, trusted=trusted_networks(settings.trusted_proxies)
-        )
+        app.add_middleware(AddressRateLimit, buckets=buckets, trusted=app.state.trusted_proxies)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     if settings.cors_origins:
         # Outside the limits, so a browser can read a 429 or 413; a preflight is answered here,

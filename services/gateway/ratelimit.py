@@ -123,7 +123,7 @@ class RateLimited(DomainError):
     status, title, slug = 429, "Too many requests", "rate-limited"
 
 
-def _refusal(verdict: Verdict, whose: str) -> RateLimited:
+def refusal(verdict: Verdict, whose: str) -> RateLimited:
     return RateLimited(
         f"Too many requests from this {whose}; retry in {verdict.retry_after_s} s.",
         headers=verdict.headers(),
@@ -144,9 +144,9 @@ class AddressRateLimit:
             return
         verdict = self.buckets.take(address_key(client_address(scope, self.trusted)))
         if not verdict.allowed:
-            refusal = _refusal(verdict, "address")
+            refused = refusal(verdict, "address")
             response = problem(
-                refusal.status, refusal.title, refusal.detail, refusal.slug, headers=refusal.headers
+                refused.status, refused.title, refused.detail, refused.slug, headers=refused.headers
             )
             await response(scope, receive, send)
             return
@@ -174,7 +174,7 @@ async def subject_limited(request: Request, user: User) -> CurrentUser:
     verdict = buckets.take(user.sub)
     request.state.subject_rate_limit = verdict
     if not verdict.allowed:
-        raise _refusal(verdict, "caller")
+        raise refusal(verdict, "caller")
     return user
 
 

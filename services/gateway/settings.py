@@ -18,6 +18,9 @@ class GatewaySettings(KernelSettings):
     # Embedded mode's machine clients (`taskforce clients add`) and their tokens' lifetime.
     oauth_clients_file: Path = Path("var/oauth-clients.json")
     oauth_token_ttl_s: int = 3600
+    # Token requests per client address (each costs a scrypt hash); a rate of 0 turns it off.
+    oauth_token_per_s: float = 1.0
+    oauth_token_burst: int = 10
     # Limits and resilience (protection.py, ratelimit.py, breaker.py). Bodies: the kernel's
     # `max_body_bytes` (1 MiB), larger only on the routes that take bulk data (path regex),
     # mirroring the owning services' own limits.

@@ -293,3 +293,34 @@ async def test_with_an_identity_provider_the_endpoint_does_not_exist(
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert "access_token" not in response.text
+
+
+async def test_token_requests_from_one_address_are_limited_before_any_secret_is_hashed(
+    settings: GatewaySettings, secret: str
+) -> None:
+    # Each attempt costs a scrypt hash: guessing secrets from one address is throttled hard.
+    tight = settings.model_copy(update={"oauth_token_per_s": 0.01, "oauth_token_burst": 3})
+    app = create_app(tight)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
+            answers = [
+                await gateway.post(
+                    "/oauth/token",
+                    content="grant_type=client_credentials",
+                    headers={**FORM, **basic("hris", secret + "x")},
+                )
+                for _ in range(4)
+            ]
+            refused = answers[-1]
+            good = await gateway.post(
+                "/oauth/token",
+                content="grant_type=client_credentials",
+                headers={**FORM, **basic("hris", secret)},
+            )
+
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert int(refused.headers["retry-after"]) >= 1
+    # The right secret waits too: the limit is on the address, not on failures.
+    assert good.status_code == 429
