@@ -1,6 +1,7 @@
 """The `taskforce` command: run the embedded stack, mint development tokens, load demo data.
 Every failure is one line on stderr and a non-zero exit, never a traceback."""
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
 
@@ -8,7 +9,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from services.kernel.auth import ROLES, mint_local_token
+from services.kernel.auth import ROLES, SCOPES, mint_local_token
 from services.kernel.settings import KernelSettings
 from taskforce.clients import clients_app
 from taskforce.demo import (
@@ -80,6 +81,12 @@ def token(
     ),
     worker_id: str | None = typer.Option(None, "--worker-id"),
     org_unit: str | None = typer.Option(None, "--org-unit"),
+    scope: list[str] = typer.Option(
+        [],
+        "--scope",
+        help=f"Repeatable; one of {', '.join(sorted(SCOPES))}. A service token gets every "
+        "scope unless some are named.",
+    ),
     ttl_hours: float = typer.Option(12.0, "--ttl-hours"),
     key_file: Path = KeyFile,
 ) -> None:
@@ -88,6 +95,13 @@ def token(
     if unknown:
         fail(
             f"unknown role {', '.join(map(repr, unknown))}; choose from {', '.join(sorted(ROLES))}",
+            code=2,
+        )
+    unknown = sorted(set(scope) - SCOPES)
+    if unknown:
+        fail(
+            f"unknown scope {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(sorted(SCOPES))}",
             code=2,
         )
     if ttl_hours <= 0:
@@ -100,10 +114,17 @@ def token(
             worker_id=worker_id,
             org_unit=org_unit,
             ttl_s=round(ttl_hours * 3600),
+            scopes=scope or dev_scopes(role),
         )
     except OSError as exc:
         fail(f"cannot use the signing key {key_file}: {exc.strerror or exc}")
     typer.echo(jwt)
+
+
+def dev_scopes(roles: Iterable[str]) -> frozenset[str]:
+    """What a development token may do: a machine client (role `service`) every scope, so the
+    demo's HRIS feed and hand-made tokens pass the gateway; people need none."""
+    return SCOPES if "service" in roles else frozenset()
 
 
 def _minter(key_file: Path) -> TokenSource:
@@ -116,7 +137,9 @@ def _minter(key_file: Path) -> TokenSource:
     settings = KernelSettings(auth_local_key_file=key_file)
 
     def mint(sub: str, roles: list[str], org_unit: str | None) -> str:
-        return mint_local_token(settings, sub, roles, org_unit=org_unit, ttl_s=3600)
+        return mint_local_token(
+            settings, sub, roles, org_unit=org_unit, ttl_s=3600, scopes=dev_scopes(roles)
+        )
 
     return mint
 

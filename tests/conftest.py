@@ -6,13 +6,14 @@ binaries are on the machine.
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 from services.kernel.auth import mint_local_token
 from services.kernel.settings import KernelSettings
+from taskforce.cli import dev_scopes
 from tests.pg import PostgresServer, find_bin_dir, start_postgres
 
 
@@ -25,9 +26,19 @@ def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def token_for(key_file: Path) -> Callable[..., str]:
     settings = KernelSettings(auth_local_key_file=key_file)
 
-    def mint(*roles: str, sub: str | None = None, worker_id: str | None = None) -> str:
+    def mint(
+        *roles: str,
+        sub: str | None = None,
+        worker_id: str | None = None,
+        scopes: Iterable[str] | None = None,
+    ) -> str:
+        """A token for `roles`; a service's holds every scope unless `scopes` names fewer."""
         return mint_local_token(
-            settings, sub or f"user-{uuid.uuid4().hex[:8]}", list(roles), worker_id=worker_id
+            settings,
+            sub or f"user-{uuid.uuid4().hex[:8]}",
+            list(roles),
+            worker_id=worker_id,
+            scopes=dev_scopes(roles) if scopes is None else scopes,
         )
 
     return mint

@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import pytest
 
 from services.kernel.auth import mint_local_token
 from services.kernel.settings import KernelSettings
+from taskforce.cli import dev_scopes
 from taskforce.stack import (
     PORT_OFFSETS,
     check_ports_free,
@@ -95,15 +96,25 @@ class Stack:
     def wait_exit(self, name: str, timeout_s: float = 30) -> int:
         return self.processes[name].wait(timeout=timeout_s)
 
-    def token(self, *roles: str, sub: str = "e2e-user", worker_id: str | None = None) -> str:
+    def token(
+        self,
+        *roles: str,
+        sub: str = "e2e-user",
+        worker_id: str | None = None,
+        scopes: Iterable[str] | None = None,
+    ) -> str:
+        """A token for `roles`; a service's holds every scope unless `scopes` names fewer."""
         settings = KernelSettings(auth_local_key_file=self.var_dir / "dev-signing.key")
-        return mint_local_token(settings, sub, list(roles), worker_id=worker_id)
+        granted = dev_scopes(roles) if scopes is None else scopes
+        return mint_local_token(settings, sub, list(roles), worker_id=worker_id, scopes=granted)
 
-    def client(self, name: str, *roles: str, sub: str = "e2e-user") -> httpx.Client:
+    def client(
+        self, name: str, *roles: str, sub: str = "e2e-user", scopes: Iterable[str] | None = None
+    ) -> httpx.Client:
         return httpx.Client(
             base_url=self.url(name),
             timeout=10,
-            headers={"Authorization": f"Bearer {self.token(*roles, sub=sub)}"},
+            headers={"Authorization": f"Bearer {self.token(*roles, sub=sub, scopes=scopes)}"},
         )
 
     def query(self, name: str, sql: str, *args: Any) -> list[tuple]:

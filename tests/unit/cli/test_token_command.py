@@ -1,11 +1,12 @@
-"""`taskforce token` prints only a JWT the services accept, and refuses unknown roles."""
+"""`taskforce token` prints only a JWT the services accept, refuses unknown roles and scopes, and
+gives a service token every scope unless some are named."""
 
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from services.kernel.auth import TokenVerifier
+from services.kernel.auth import SCOPES, TokenVerifier
 from services.kernel.settings import KernelSettings
 from taskforce.cli import app
 
@@ -85,3 +86,57 @@ def test_a_signing_key_that_cannot_be_created_is_one_line(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert "signing key" in result.stderr
+
+
+def test_a_service_token_gets_every_scope_unless_some_are_named(key_file: Path) -> None:
+    runner = CliRunner()
+    every = runner.invoke(
+        app, ["token", "--sub", "hris", "--role", "service", "--key-file", str(key_file)]
+    )
+    named = runner.invoke(
+        app,
+        [
+            "token",
+            "--sub",
+            "hris",
+            "--role",
+            "service",
+            "--scope",
+            "workers:read",
+            "--scope",
+            "workers:write",
+            "--key-file",
+            str(key_file),
+        ],
+    )
+    person = runner.invoke(
+        app, ["token", "--sub", "ada", "--role", "worker", "--key-file", str(key_file)]
+    )
+
+    verifier = TokenVerifier(KernelSettings(auth_local_key_file=key_file))
+    assert verifier.verify(every.stdout.strip()).scopes == SCOPES
+    assert verifier.verify(named.stdout.strip()).scopes == {"workers:read", "workers:write"}
+    assert verifier.verify(person.stdout.strip()).scopes == frozenset()
+
+
+def test_an_unknown_scope_is_refused_with_one_line(key_file: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "token",
+            "--sub",
+            "hris",
+            "--role",
+            "service",
+            "--scope",
+            "tasks:delete",
+            "--key-file",
+            str(key_file),
+        ],
+    )
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "unknown scope 'tasks:delete'" in result.stderr
+    assert not key_file.exists()
