@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from services.gateway.authorization import Authorized
 from services.gateway.me_calls import (
     ME_RESPONSES,
     NOT_MODIFIED,
@@ -34,7 +35,6 @@ from services.gateway.me_schemas import (
     MeReason,
     MeRecommendation,
 )
-from services.gateway.ratelimit import RateLimitedUser
 from services.kernel.contracts.matching import AssignmentStatus
 from services.kernel.errors import Forbidden
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -48,9 +48,9 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=1000)]
 
 
-def the_worker(user: RateLimitedUser) -> uuid.UUID:
+def the_worker(user: Authorized) -> uuid.UUID:
     """The worker id of the token: only a worker's token with a `worker_id` may use `/v1/me`.
-    The caller's rate limit applies as on every proxied route."""
+    The caller's rate limit and the authorization policy apply as on every proxied route."""
     if "worker" not in user.roles or not user.worker_id:
         raise Forbidden("The mobile API is for workers: the token needs the worker role and id.")
     try:
