@@ -117,7 +117,9 @@ def a_token(
         "roles": ["service"],
         "iss": ISSUER,
         "aud": AUDIENCE,
-        "exp": int(time.time()) + 300,
+        # A day: the refused tokens are built when tests are collected, and a slow CI run
+        # reached the audience and issuer cases after a 300 s token had expired.
+        "exp": int(time.time()) + 86400,
     } | claims
     for name in drop:
         payload.pop(name)
