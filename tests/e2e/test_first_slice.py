@@ -37,9 +37,11 @@ def test_a_published_task_and_a_new_worker_reach_matching_through_the_gateway(st
     assert [c["worker_id"] for c in shortlist.json()["items"]] == [worker["id"]]
 
     recommendations = f"/v1/workers/{worker['id']}/recommendations"
+    # The shortlist reads the task from matching's table; recommendations come from the index,
+    # which follows the tables a moment later.
     found = eventually(
-        lambda: (r := manager.get(recommendations)).status_code == 200 and r,
-        what="matching knows the worker",
+        lambda: (r := manager.get(recommendations)).status_code == 200 and r.json()["items"] and r,
+        what="matching's index holds the worker and the task",
     )
     assert [r["task_id"] for r in found.json()["items"]] == [task["id"]]
 
