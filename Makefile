@@ -44,8 +44,9 @@ fmt: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-docs: install  ## regenerate the OpenAPI and AsyncAPI documents under docs/api/
+docs: install  ## regenerate the OpenAPI and AsyncAPI documents under docs/api/, and the authorization matrix in docs/security.md
 	$(VENV)/bin/python -m taskforce.apidocs
+	$(VENV)/bin/python -m services.gateway.policy docs/security.md
 
 clean:
 	rm -rf $(VENV) .tools var .pytest_cache .ruff_cache .mypy_cache

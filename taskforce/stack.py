@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
-from services.kernel.auth import load_local_key, mint_local_token
+from services.kernel.auth import SCOPES, load_local_key, mint_local_token
 from services.kernel.settings import KernelSettings
 from taskforce.demo import DemoLoadError, load_demo, stack_is_empty
 
@@ -272,7 +272,9 @@ def _load_demo_if_empty(gateway_url: str, key_file: Path, console: Console) -> N
     settings = KernelSettings(auth_local_key_file=key_file)
 
     def mint(sub: str, roles: list[str], org_unit: str | None) -> str:
-        return mint_local_token(settings, sub, roles, org_unit=org_unit, ttl_s=3600)
+        # The demo's HRIS feed is a machine client: every scope, as `taskforce token` gives.
+        scopes = SCOPES if "service" in roles else frozenset()
+        return mint_local_token(settings, sub, roles, org_unit=org_unit, ttl_s=3600, scopes=scopes)
 
     try:
         if not stack_is_empty(gateway_url, mint("taskforce-demo", ["admin"], None)):

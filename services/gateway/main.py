@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CollectorRegistry
 
 from services.gateway import me, oauth
+from services.gateway.authorization import Authorized
 from services.gateway.clients import close_clients, open_clients, probe, proxy, upstream_check
 from services.gateway.protection import install_protection
-from services.gateway.ratelimit import RateLimitedUser
 from services.gateway.routes import upstream_for
 from services.gateway.settings import GatewaySettings
 from services.kernel.auth import TokenVerifier
@@ -72,8 +72,9 @@ async def docs() -> HTMLResponse:
 
 
 @router.api_route("/v1/{path:path}", methods=METHODS, include_in_schema=False)
-async def forward(request: Request, _: RateLimitedUser) -> Response:
-    # The token is checked here, before any routing, although every upstream checks it again.
+async def forward(request: Request, _: Authorized) -> Response:
+    # The token and the authorization policy are checked here, before any routing, although
+    # every upstream checks both again.
     upstream = upstream_for(request.url.path)
     if upstream is None:
         return problem(404, "Not found", "No API resource lives at this path.", "not-found")
