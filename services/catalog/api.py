@@ -10,14 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.catalog import service
 from services.catalog.models import Task
 from services.catalog.schemas import BulkResult, TaskCreate, TaskRead, TaskUpdate
-from services.kernel.auth import CurrentUser, User, require_roles
+from services.kernel.auth import CurrentUser, User, machine_scope, require_roles
 from services.kernel.contracts.catalog import TaskKind, TaskStatus
 from services.kernel.errors import InvalidInput
 from services.kernel.idempotency import KeyHeader, claim, create_once, mark_created
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, IfMatch, db_session
 
-router = APIRouter(prefix="/v1", tags=["tasks"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1",
+    tags=["tasks"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(machine_scope(lambda _: "tasks"))],
+)
 Session = Annotated[AsyncSession, Depends(db_session)]
 Manager = Annotated[CurrentUser, Depends(require_roles("manager", "admin", "service"))]
 

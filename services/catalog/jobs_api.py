@@ -13,12 +13,17 @@ from services.catalog import job_imports, jobs
 from services.catalog.deconstruct import DraftTask
 from services.catalog.models import Task
 from services.catalog.schemas import TaskRead
-from services.kernel.auth import CurrentUser, require_roles
+from services.kernel.auth import CurrentUser, machine_scope, require_roles
 from services.kernel.errors import InvalidInput
 from services.kernel.jobs import remove_tree, save_uploads
 from services.kernel.web import PROBLEM_RESPONSES, db_session
 
-router = APIRouter(prefix="/v1", tags=["jobs"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1",
+    tags=["jobs"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(machine_scope(lambda _: "tasks"))],
+)
 Session = Annotated[AsyncSession, Depends(db_session)]
 Manager = Annotated[CurrentUser, Depends(require_roles("manager", "admin"))]
 Admin = Annotated[CurrentUser, Depends(require_roles("admin"))]

@@ -6,7 +6,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -303,5 +303,28 @@ def require_scopes(*scopes: str):  # type: ignore[no-untyped-def]
                 f"This action needs the scopes: {' '.join(sorted(scopes))}.", scopes
             )
         return user
+
+    return dependency
+
+
+# Reading is GET and HEAD, and the actions that only compute an answer although they POST.
+READ_METHODS = frozenset({"GET", "HEAD"})
+READ_ACTIONS = (":normalize",)
+
+
+def machine_scope(resource_of: Callable[[str], str]):  # type: ignore[no-untyped-def]
+    """Router dependency: a machine client (the `service` role and no person's role) needs
+    `<resource>:read` to read and `<resource>:write` for anything else, where `resource_of`
+    names the resource of a request path. The gateway's policy applies the same rule; the
+    service checks it again, so a token that reaches a service directly gains nothing."""
+
+    def dependency(request: Request, user: User) -> None:
+        if "service" not in user.roles or user.has_any("worker", "manager", "admin"):
+            return
+        path = request.url.path
+        read = request.method in READ_METHODS or path.endswith(READ_ACTIONS)
+        scope = f"{resource_of(path)}:{'read' if read else 'write'}"
+        if not user.has_scopes(scope):
+            raise InsufficientScope(f"This action needs the scope {scope}.", [scope])
 
     return dependency

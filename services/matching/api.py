@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.auth import CurrentUser, User, require_roles
+from services.kernel.auth import CurrentUser, User, machine_scope, require_roles
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, db_session
 from services.matching import service
@@ -14,7 +14,12 @@ from services.matching.index import MatchIndex
 from services.matching.projections import keeper_of
 from services.matching.schemas import CandidateRead, CandidateVerdict, RecommendationRead
 
-router = APIRouter(prefix="/v1", tags=["matching"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1",
+    tags=["matching"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(machine_scope(lambda _: "matching"))],
+)
 Session = Annotated[AsyncSession, Depends(db_session)]
 Staff = Annotated[CurrentUser, Depends(require_roles("manager", "admin", "service"))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.auth import User
+from services.kernel.auth import User, machine_scope
 from services.kernel.contracts.matching import AssignmentStatus
 from services.kernel.idempotency import KeyHeader, claim, create_once, mark_created
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -23,7 +23,12 @@ from services.matching.assignments_schemas import (
 )
 from services.matching.settings import MatchingSettings
 
-router = APIRouter(prefix="/v1", tags=["assignments"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1",
+    tags=["assignments"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(machine_scope(lambda _: "matching"))],
+)
 Session = Annotated[AsyncSession, Depends(db_session)]
 Reason = Annotated[AssignmentReason | None, Body()]
 

@@ -7,13 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.auth import User
+from services.kernel.auth import User, machine_scope
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, db_session
 from services.matching import interests
 from services.matching.interests_schemas import InterestRead, TaskInterestRead
 
-router = APIRouter(prefix="/v1", tags=["interests"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1",
+    tags=["interests"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(machine_scope(lambda _: "matching"))],
+)
 Session = Annotated[AsyncSession, Depends(db_session)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=500)]

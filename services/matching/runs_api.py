@@ -6,14 +6,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.auth import CurrentUser, require_roles
+from services.kernel.auth import CurrentUser, machine_scope, require_roles
 from services.kernel.idempotency import KeyHeader, claim, create_once, mark_created
 from services.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.kernel.web import PROBLEM_RESPONSES, db_session
 from services.matching import runs
 from services.matching.schemas import MatchRunCreate, MatchRunRead, ProposalRead
 
-router = APIRouter(prefix="/v1", tags=["match runs"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1",
+    tags=["match runs"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(machine_scope(lambda _: "matching"))],
+)
 Session = Annotated[AsyncSession, Depends(db_session)]
 Staff = Annotated[CurrentUser, Depends(require_roles("manager", "admin", "service"))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]

@@ -19,7 +19,7 @@ from fastapi import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.auth import CurrentUser, User, require_roles
+from services.kernel.auth import CurrentUser, User, machine_scope, require_roles
 from services.kernel.errors import InvalidInput
 from services.kernel.idempotency import KeyHeader, claim, create_once, mark_created
 from services.kernel.jobs import remove_tree, save_uploads
@@ -46,7 +46,16 @@ from services.profiles.schemas import (
     WorkerUpdate,
 )
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+
+def resource_of(path: str) -> str:
+    """The resource a machine client's scope names: the taxonomy is `skills`, the rest
+    `workers`."""
+    return "skills" if path.startswith(("/v1/skills", "/v1/skill-imports")) else "workers"
+
+
+router = APIRouter(
+    prefix="/v1", responses=PROBLEM_RESPONSES, dependencies=[Depends(machine_scope(resource_of))]
+)
 Session = Annotated[AsyncSession, Depends(db_session)]
 Admin = Annotated[CurrentUser, Depends(require_roles("admin"))]
 Staff = Annotated[CurrentUser, Depends(require_roles("manager", "admin", "service"))]
