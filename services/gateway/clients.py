@@ -13,6 +13,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from services.gateway.breaker import Breaker, CircuitOpen
 from services.gateway.settings import GatewaySettings
+from services.gateway.transport import AiohttpTransport
 from services.kernel.errors import problem
 from services.kernel.observability import request_id_var, traceparent_var
 
@@ -60,7 +61,9 @@ def open_clients(settings: GatewaySettings) -> dict[str, httpx.AsyncClient]:
         pool=settings.upstream_connect_timeout_s,
     )
     return {
-        name: httpx.AsyncClient(base_url=url, timeout=timeout, follow_redirects=False)
+        name: httpx.AsyncClient(
+            base_url=url, timeout=timeout, follow_redirects=False, transport=AiohttpTransport()
+        )
         for name, url in settings.upstream_urls().items()
     }
 
