@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import events, gap, imports, market, normalize
+from benchmarks import events, gap, gateway, imports, market, normalize
 from benchmarks.machine import describe
 
 BENCHMARKS: dict[str, tuple[str, Callable[..., list[tuple[str, str]]]]] = {
@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[..., list[tuple[str, str]]]]] = {
     "normalize": ("Skill normalisation on ESCO alternative labels", normalize.run),
     "gap": ("GAP (OR-Library, Yagiura): solver core against published values", gap.run),
     "market": ("Match runs on the generated market, end to end", market.run),
+    "gateway": ("Gateway: one GET through the gateway and straight to catalog (wrk)", gateway.run),
 }
 
 
@@ -35,6 +36,12 @@ def main() -> None:
         default=",".join(market.SIZES),
         help="market benchmark sizes (all five: python -m services.matching.bench market)",
     )
+    parser.add_argument(
+        "--gateway-duration",
+        type=int,
+        default=15,
+        help="seconds of wrk per round and target in the gateway benchmark (needs wrk)",
+    )
     args = parser.parse_args()
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:
@@ -51,6 +58,8 @@ def main() -> None:
             rows = run(count=args.tasks)
         elif name == "gap":
             rows = run(time_limit_s=args.gap_time_limit)
+        elif name == "gateway":
+            rows = run(duration_s=args.gateway_duration)
         elif name == "market":
             rows = run(sizes=tuple(s for s in args.market_sizes.split(",") if s))
         else:
