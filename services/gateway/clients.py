@@ -4,6 +4,7 @@ it can send again, that never reached the upstream; anything else gets `Retry-Af
 
 import asyncio
 import logging
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from fastapi import Request, Response
@@ -62,7 +63,13 @@ def open_clients(settings: GatewaySettings) -> dict[str, httpx.AsyncClient]:
     )
     return {
         name: httpx.AsyncClient(
-            base_url=url, timeout=timeout, follow_redirects=False, transport=AiohttpTransport()
+            base_url=url,
+            timeout=timeout,
+            follow_redirects=False,
+            transport=AiohttpTransport(),
+            # One client serves every caller: a cookie an upstream set for one must never ride
+            # along on another's request, so the jar accepts none.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
         for name, url in settings.upstream_urls().items()
     }

@@ -66,6 +66,12 @@ def a_fake_catalog(seen: list[dict[str, Any]]) -> FastAPI:
         }
         return JSONResponse(echo, headers={"ETag": '"3"'})
 
+    @app.get("/v1/tasks/{task_id}/cookie")
+    async def set_cookie(task_id: str) -> Response:
+        response = Response(status_code=204)
+        response.set_cookie("session", f"for-{task_id}")
+        return response
+
     @app.post("/v1/tasks")
     async def create_task(request: Request) -> Response:
         body = await request.body()
@@ -382,3 +388,17 @@ async def test_metrics_are_served(gateway: httpx.AsyncClient) -> None:
 
     assert response.status_code == 200
     assert "http_requests_total" in response.text
+
+
+async def test_a_cookie_one_caller_got_never_rides_on_anothers_request(
+    gateway: httpx.AsyncClient, token: str
+) -> None:
+    # The gateway's upstream client serves every caller, so it must keep no cookie jar.
+    first = await gateway.get("/v1/tasks/t1/cookie", headers=bearer(token))
+    assert first.status_code == 204
+    assert "session=for-t1" in first.headers["set-cookie"]  # the caller gets it, as sent
+    gateway.cookies.clear()  # the next caller is someone else
+
+    second = await gateway.get("/v1/tasks/t1", headers=bearer(token))
+
+    assert "cookie" not in second.json()["headers"]
