@@ -9,7 +9,7 @@ ifeq ($(UV),)
 UV := .tools/bin/uv
 endif
 
-.PHONY: install run test test-fast bench lint fmt docs clean
+.PHONY: install run test test-fast bench lint fmt docs images clean
 
 $(UV):
 	@echo "uv not found: installing uv $(UV_VERSION) with pip into .tools/"
@@ -47,6 +47,11 @@ fmt: install
 docs: install  ## regenerate the OpenAPI and AsyncAPI documents under docs/api/, and the authorization matrix in docs/security.md
 	$(VENV)/bin/python -m taskforce.apidocs
 	$(VENV)/bin/python -m services.gateway.policy docs/security.md
+
+images:  ## the one container image for every service, taskforce:<git describe>; needs a Docker engine
+	@command -v docker >/dev/null 2>&1 || { echo "make images: no docker command here; build the image where a Docker engine runs" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make images: docker cannot reach a Docker engine; start one or build in CI" >&2; exit 1; }
+	docker build --build-arg UV_VERSION=$(UV_VERSION) -t taskforce:$$(git describe --always --dirty) .
 
 clean:
 	rm -rf $(VENV) .tools var .pytest_cache .ruff_cache .mypy_cache
