@@ -72,7 +72,22 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+# Every migration takes this PostgreSQL advisory lock, so pods of a new version that start at
+# once (init containers, the worker and the API) apply each migration once, one after another.
+MIGRATION_LOCK_ID = 0x7461736B666F7263  # "taskforc"
+
+
+def async_url(url: str) -> str:
+    """The URL with an async driver: `postgresql://` and `postgres://` (the form
+    CloudNativePG's application secret and libpq tools use) mean asyncpg."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url[len(plain) :]
+    return url
+
+
 def open_database(url: str) -> Database:
+    url = async_url(url)
     _ensure_sqlite_dir(url)
     is_sqlite = url.startswith("sqlite")
     kwargs: dict = {"pool_pre_ping": True}
@@ -110,14 +125,14 @@ def open_database(url: str) -> Database:
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir))
-    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", async_url(database_url).replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
     return cfg
 
 
 def migrate(migrations_dir: Path, database_url: str) -> None:
     """Upgrade the service database to head; synchronous, so call it off the event loop."""
-    _ensure_sqlite_dir(database_url)
+    _ensure_sqlite_dir(async_url(database_url))
     command.upgrade(alembic_config(migrations_dir, database_url), "head")
 
 
@@ -144,6 +159,12 @@ def run_alembic_env(target_metadata: MetaData | None = None) -> None:
     async def run() -> None:
         engine = create_async_engine(url)
         async with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # Held by this session until the connection closes, across the commits below.
+                await connection.execute(
+                    text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+                )
+                await connection.commit()
             await connection.run_sync(do_run)
             await connection.commit()
         await engine.dispose()

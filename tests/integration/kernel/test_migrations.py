@@ -1,7 +1,10 @@
 """Each service's migrations build exactly the schema its models declare, on SQLite and
 PostgreSQL: a column added to a model without a migration (or the reverse) fails here."""
 
+import asyncio
 import importlib
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,38 @@ async def test_migrations_build_what_the_models_declare(service: str, database_u
     finally:
         await engine.dispose()
     assert differences == [], "\n".join(map(str, differences))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_pods_starting_together_migrate_once_each(database_url: str) -> None:
+    """A rollout starts the new version's pods at once, each migrating first; on an empty
+    database they would all create the same tables. The advisory lock lines them up, and
+    the URL form CloudNativePG's secret holds (`postgresql://`) is accepted as it is."""
+    env = os.environ | {
+        "TASKFORCE_DATABASE_URL": database_url.replace("postgresql+asyncpg://", "postgresql://")
+    }
+    pods = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.matching",
+            "migrate",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        for _ in range(4)
+    ]
+    outputs = await asyncio.gather(*(pod.communicate() for pod in pods))
+    assert [pod.returncode for pod in pods] == [0] * 4, [out for out, _ in outputs]
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            versions = (
+                await connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            ).all()
+            tables = await connection.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+    finally:
+        await engine.dispose()
+    assert len(versions) == 1
+    assert {"outbox_message", "inbox_message", "match_run"} <= set(tables)
