@@ -1,5 +1,6 @@
-"""aiokafka lifecycles: the producer, topic creation, the consumer loop (inbox, bounded retries,
-dead letters, offsets committed after the database) and the broker-loss watch."""
+"""aiokafka lifecycles: the clients' security, the producer, topic creation, the consumer loop
+(inbox, bounded retries, dead letters, offsets committed after the database) and the
+broker-loss watch."""
 
 import asyncio
 import contextlib
@@ -11,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +37,25 @@ def epoch_topic(service: str) -> str:
     return f"{service}.epochs"
 
 
+def client_security(settings: KernelSettings) -> dict[str, object]:
+    """The keyword arguments that authenticate and encrypt an aiokafka client (producer,
+    consumer and admin alike); none for the plain default, so the library's defaults hold."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return {}
+    security: dict[str, object] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        cafile = settings.kafka_ssl_cafile
+        security["ssl_context"] = create_ssl_context(cafile=str(cafile) if cafile else None)
+    if protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
+        # The settings refuse a SASL protocol without both, so neither is None here.
+        assert settings.kafka_sasl_password is not None
+        security["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        security["sasl_plain_username"] = settings.kafka_sasl_username
+        security["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return security
+
+
 def new_producer(settings: KernelSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -43,6 +64,7 @@ def new_producer(settings: KernelSettings) -> AIOKafkaProducer:
         acks="all",
         request_timeout_ms=settings.kafka_request_timeout_ms,
         linger_ms=5,
+        **client_security(settings),
     )
 
 
@@ -51,6 +73,7 @@ def new_admin(settings: KernelSettings) -> AIOKafkaAdminClient:
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"{settings.service_name}-admin",
         request_timeout_ms=settings.kafka_request_timeout_ms,
+        **client_security(settings),
     )
 
 
@@ -205,6 +228,7 @@ async def consume(
         request_timeout_ms=max(
             settings.kafka_request_timeout_ms, settings.kafka_session_timeout_ms + 5000
         ),
+        **client_security(settings),
     )
     try:
         await kafka.start()

@@ -5,13 +5,17 @@ nothing here reads the environment at import time.
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class KernelSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TASKFORCE_", extra="ignore")
+    # Errors name the setting but never echo the values: some are secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="TASKFORCE_", extra="ignore", hide_input_in_errors=True
+    )
 
     service_name: str = "kernel"
     host: str = "127.0.0.1"
@@ -33,6 +37,13 @@ class KernelSettings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 1000
     kafka_metadata_max_age_ms: int = 3000
     kafka_request_timeout_ms: int = 10000
+    # Plain for the embedded broker; a Strimzi KafkaUser is SASL_SSL with SCRAM-SHA-512, and
+    # the cluster CA certificate in `kafka_ssl_cafile` (the system CAs when unset).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
     consumer_max_attempts: int = 5
     consumer_retry_backoff_s: float = 0.2
     relay_batch_size: int = 200
@@ -61,3 +72,19 @@ class KernelSettings(BaseSettings):
     log_json: bool = True
     # Fault injection for end-to-end tests: the process SIGKILLs itself at this named point.
     crash_at: str | None = None
+
+    @model_validator(mode="after")
+    def _kafka_security_complete(self) -> Self:
+        # Checked here so that a pod missing its KafkaUser secret or the cluster CA fails at
+        # start-up with this message, not later in a connection retry loop.
+        protocol = self.kafka_security_protocol
+        password = self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else ""
+        if protocol.startswith("SASL_") and not (self.kafka_sasl_username and password):
+            raise ValueError(
+                f"TASKFORCE_KAFKA_SECURITY_PROTOCOL={protocol} needs "
+                "TASKFORCE_KAFKA_SASL_USERNAME and TASKFORCE_KAFKA_SASL_PASSWORD"
+            )
+        cafile = self.kafka_ssl_cafile
+        if protocol.endswith("SSL") and cafile is not None and not cafile.is_file():
+            raise ValueError(f"TASKFORCE_KAFKA_SSL_CAFILE={cafile} is not a file")
+        return self
