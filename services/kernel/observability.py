@@ -119,6 +119,12 @@ def install_observability(app: FastAPI, service: str, registry: CollectorRegistr
         response.headers["traceparent"] = traceparent
         return response
 
+    install_metrics(app, registry)
+
+
+def install_metrics(app: FastAPI, registry: CollectorRegistry) -> None:
+    """The `/metrics` route, serving `registry` in the Prometheus text format."""
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from services.kernel.limits import BodyLimit
 from services.kernel.observability import (
     configure_logging,
     events_consumed_counter,
+    install_metrics,
     install_observability,
 )
 from services.kernel.outbox import run_relay
@@ -147,6 +148,8 @@ async def _connect_broker(rt: Runtime) -> None:
 
 async def _run_worker_tasks(rt: Runtime) -> None:
     """Producer, relay, broker watch and consumers; never gives up on an absent broker."""
+    # Registered before the broker answers, so that /metrics shows it from the start.
+    outcomes = events_consumed_counter(rt.registry)
     await _connect_broker(rt)
     producer = new_producer(rt.settings)
     await _start_with_retry(producer, "producer")
@@ -176,7 +179,6 @@ async def _run_worker_tasks(rt: Runtime) -> None:
     )
     for loop in rt.spec.background:
         rt.tasks.append(asyncio.create_task(loop(rt), name=loop.__name__))
-    outcomes = events_consumed_counter(rt.registry)
     for consumer in rt.spec.consumers:
         rt.tasks.append(
             asyncio.create_task(
@@ -283,16 +285,61 @@ def create_service_app(spec: ServiceSpec, settings: KernelSettings) -> FastAPI:
     return app
 
 
+def create_ops_app(rt: Runtime) -> FastAPI:
+    """A worker's operations endpoints: `/healthz`, `/readyz` (its database and the broker)
+    and `/metrics` (its consumers' counters)."""
+    app = FastAPI(title=f"{rt.spec.title} worker", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.runtime = rt
+    install_error_handlers(app)
+    install_metrics(app, rt.registry)
+    app.include_router(_health_router())
+    return app
+
+
+class _OpsServer(uvicorn.Server):
+    """uvicorn inside the worker's event loop. The worker owns SIGTERM and SIGINT and stops the
+    server itself; uvicorn's own handlers would replace the worker's and re-raise the signal."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def run_worker(spec: ServiceSpec, settings: KernelSettings) -> None:
-    """Relay and consumers without HTTP, until SIGTERM or SIGINT."""
+    """Relay and consumers until SIGTERM or SIGINT, with the operations endpoints on
+    `worker_http_port` unless it is 0."""
     configure_logging(spec.name, settings.log_level, settings.log_json)
     rt = await start_runtime(spec, settings, with_worker=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await stop_runtime(rt)
+    ops: tuple[_OpsServer, asyncio.Task] | None = None
+    if settings.worker_http_port:
+        server = _OpsServer(
+            uvicorn.Config(
+                create_ops_app(rt),
+                host=settings.host,
+                port=settings.worker_http_port,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=5,
+            )
+        )
+        ops = (server, asyncio.create_task(server.serve(), name="ops-http"))
+    try:
+        await stop.wait()
+    finally:
+        if ops is not None:
+            server, serving = ops
+            server.should_exit = True
+            # A server that failed to start has logged why; the runtime still stops cleanly.
+            with contextlib.suppress(Exception):
+                await serving
+        await stop_runtime(rt)
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 async def republish(spec: ServiceSpec, settings: KernelSettings) -> int:
@@ -319,7 +366,8 @@ def main(
         default="serve",
         choices=["serve", "worker", "migrate", "republish"],
         help="serve: the API (and, in the embedded mode, the worker); worker: "
-        "relay and consumers only; migrate: apply migrations; republish: "
+        "relay and consumers only, with /healthz, /readyz and /metrics on "
+        "TASKFORCE_WORKER_HTTP_PORT when it is set; migrate: apply migrations; republish: "
         "queue a snapshot of every entity for the relay",
     )
     args = parser.parse_args(argv)

@@ -26,6 +26,8 @@ class KernelSettings(BaseSettings):
     # Embedded mode runs the outbox relay and the consumers inside the API process;
     # production runs them in a separate worker Deployment (`python -m services.X worker`).
     run_worker_in_api: bool = True
+    # `worker` and `consume` serve /healthz, /readyz and /metrics on this port; 0: no HTTP.
+    worker_http_port: int = 0
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # On for Apache Kafka; off for the embedded broker, which has no idempotent producer.
