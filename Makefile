@@ -4,6 +4,9 @@
 PYTHON ?= python3
 UV_VERSION ?= 0.13.9
 VENV := .venv
+# The offline checkers of deploy/k8s (checkov, kubernetes-validate): their own locked
+# environment, since checkov pins older versions of packages the services use.
+K8S_CHECKS := deploy/k8s/checks
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
 UV := .tools/bin/uv
@@ -20,9 +23,13 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
-install: $(VENV)/.installed  ## the virtual environment from the lock file; starts nothing
+$(K8S_CHECKS)/.venv/.installed: $(K8S_CHECKS)/pyproject.toml $(K8S_CHECKS)/uv.lock | $(UV)
+	$(UV) sync --frozen --project $(K8S_CHECKS) --python $(PYTHON)
+	@touch $@
 
-run: install  ## broker, four services and demo data on 127.0.0.1:8080; ARGS=--no-demo etc.
+install: $(VENV)/.installed $(K8S_CHECKS)/.venv/.installed  ## both environments from their lock files; starts nothing
+
+run: $(VENV)/.installed  ## broker, four services and demo data on 127.0.0.1:8080; ARGS=--no-demo etc.
 	$(VENV)/bin/taskforce run $(ARGS)
 
 test: install  ## unit, contract, integration (SQLite and PostgreSQL) and end-to-end tests
@@ -31,20 +38,20 @@ test: install  ## unit, contract, integration (SQLite and PostgreSQL) and end-to
 test-fast: install  ## everything but the end-to-end tests
 	$(VENV)/bin/pytest -m "not e2e"
 
-bench: install  ## benchmarks; prints a table with the figures and the machine
+bench: $(VENV)/.installed  ## benchmarks; prints a table with the figures and the machine
 	$(VENV)/bin/python -m benchmarks
 
-lint: install
+lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy services/kernel services/matching/scoring.py services/matching/index.py services/matching/candidates.py services/matching/solver.py
 
-fmt: install
+fmt: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-docs: install  ## regenerate the OpenAPI and AsyncAPI documents under docs/api/, and the authorization matrix in docs/security.md
+docs: $(VENV)/.installed  ## regenerate the OpenAPI and AsyncAPI documents under docs/api/, and the authorization matrix in docs/security.md
 	$(VENV)/bin/python -m taskforce.apidocs
 	$(VENV)/bin/python -m services.gateway.policy docs/security.md
 
@@ -54,4 +61,4 @@ images:  ## the one container image for every service, taskforce:<git describe>;
 	docker build --build-arg UV_VERSION=$(UV_VERSION) -t taskforce:$$(git describe --always --dirty) .
 
 clean:
-	rm -rf $(VENV) .tools var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(K8S_CHECKS)/.venv .tools var .pytest_cache .ruff_cache .mypy_cache
