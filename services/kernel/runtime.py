@@ -1,6 +1,6 @@
 """What every service process does around its own code: open the database, migrate, run the
 outbox relay, the consumers and the broker watch, serve health and metrics, and the
-`python -m services.<name> [serve|worker|migrate|republish]` commands."""
+`python -m services.<name> [serve|worker|consume|migrate|republish]` commands."""
 
 import argparse
 import asyncio
@@ -10,7 +10,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
@@ -46,6 +46,13 @@ from services.kernel.settings import KernelSettings
 log = logging.getLogger("taskforce.runtime")
 
 Snapshot = Callable[[AsyncSession], Awaitable[int]]
+
+# What a process runs beside its database. `worker`: the outbox relay, the broker watch (topic
+# creation), the background loops and the consumers, in one pod per service. `consumers`: the
+# consumers alone, for extra pods that join the same consumer groups, so Kafka spreads the
+# partitions over them. `api`: none of these, only the admin client its readiness asks.
+WorkerRole = Literal["worker", "consumers"]
+Role = Literal["api", WorkerRole]
 
 
 @dataclass(frozen=True)
@@ -146,39 +153,42 @@ async def _connect_broker(rt: Runtime) -> None:
     await _start_with_retry(rt.admin, "admin client")
 
 
-async def _run_worker_tasks(rt: Runtime) -> None:
-    """Producer, relay, broker watch and consumers; never gives up on an absent broker."""
+async def _run_worker_tasks(rt: Runtime, role: WorkerRole) -> None:
+    """Producer and consumers, and for the `worker` role the broker watch, the relay and the
+    background loops; never gives up on an absent broker."""
     # Registered before the broker answers, so that /metrics shows it from the start.
     outcomes = events_consumed_counter(rt.registry)
     await _connect_broker(rt)
+    # The consumers need a producer too: it sends what they dead-letter.
     producer = new_producer(rt.settings)
     await _start_with_retry(producer, "producer")
     rt.producer = producer
     assert rt.admin is not None
     s = rt.settings
-    rt.tasks.append(
-        asyncio.create_task(
-            watch_broker(
-                rt.admin, s, rt.spec.topics_to_create(), rt.on_broker_reset, rt.broker_ready
-            ),
-            name="broker-watch",
+    if role == "worker":
+        rt.tasks.append(
+            asyncio.create_task(
+                watch_broker(
+                    rt.admin, s, rt.spec.topics_to_create(), rt.on_broker_reset, rt.broker_ready
+                ),
+                name="broker-watch",
+            )
         )
-    )
-    rt.tasks.append(
-        asyncio.create_task(
-            run_relay(
-                rt.db,
-                producer,
-                batch_size=s.relay_batch_size,
-                poll_interval_s=s.relay_poll_interval_s,
-                max_backoff_s=s.relay_max_backoff_s,
-                crash_at=s.crash_at,
-            ),
-            name="outbox-relay",
+        rt.tasks.append(
+            asyncio.create_task(
+                run_relay(
+                    rt.db,
+                    producer,
+                    batch_size=s.relay_batch_size,
+                    poll_interval_s=s.relay_poll_interval_s,
+                    max_backoff_s=s.relay_max_backoff_s,
+                    crash_at=s.crash_at,
+                ),
+                name="outbox-relay",
+            )
         )
-    )
-    for loop in rt.spec.background:
-        rt.tasks.append(asyncio.create_task(loop(rt), name=loop.__name__))
+        for loop in rt.spec.background:
+            rt.tasks.append(asyncio.create_task(loop(rt), name=loop.__name__))
     for consumer in rt.spec.consumers:
         rt.tasks.append(
             asyncio.create_task(
@@ -192,7 +202,7 @@ async def start_runtime(
     spec: ServiceSpec,
     settings: KernelSettings,
     *,
-    with_worker: bool,
+    role: Role,
     registry: CollectorRegistry | None = None,
 ) -> Runtime:
     if settings.migrate_on_start:
@@ -203,9 +213,11 @@ async def start_runtime(
         db=open_database(settings.database_url),
         registry=registry or CollectorRegistry(),
     )
-    if spec.on_start is not None:
+    # Start-up chores (failing interrupted jobs) are the API's and the worker's: consumer pods
+    # come and go with the lag and must not touch jobs another process may be running.
+    if spec.on_start is not None and role != "consumers":
         await spec.on_start(rt.db)
-    starter = _run_worker_tasks(rt) if with_worker else _connect_broker(rt)
+    starter = _connect_broker(rt) if role == "api" else _run_worker_tasks(rt, role)
     rt.tasks.append(asyncio.create_task(starter, name="broker-start"))
     return rt
 
@@ -259,9 +271,8 @@ def create_service_app(spec: ServiceSpec, settings: KernelSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = await start_runtime(
-            spec, settings, with_worker=settings.run_worker_in_api, registry=registry
-        )
+        role: Role = "worker" if settings.run_worker_in_api else "api"
+        rt = await start_runtime(spec, settings, role=role, registry=registry)
         app.state.runtime = rt
         app.state.db = rt.db
         try:
@@ -305,11 +316,13 @@ class _OpsServer(uvicorn.Server):
         yield
 
 
-async def run_worker(spec: ServiceSpec, settings: KernelSettings) -> None:
-    """Relay and consumers until SIGTERM or SIGINT, with the operations endpoints on
-    `worker_http_port` unless it is 0."""
+async def run_worker(
+    spec: ServiceSpec, settings: KernelSettings, role: WorkerRole = "worker"
+) -> None:
+    """The worker's tasks (or, for `consumers`, the consumers alone) until SIGTERM or SIGINT,
+    with the operations endpoints on `worker_http_port` unless it is 0."""
     configure_logging(spec.name, settings.log_level, settings.log_json)
-    rt = await start_runtime(spec, settings, with_worker=True)
+    rt = await start_runtime(spec, settings, role=role)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
@@ -364,11 +377,13 @@ def main(
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "worker", "migrate", "republish"],
-        help="serve: the API (and, in the embedded mode, the worker); worker: "
-        "relay and consumers only, with /healthz, /readyz and /metrics on "
-        "TASKFORCE_WORKER_HTTP_PORT when it is set; migrate: apply migrations; republish: "
-        "queue a snapshot of every entity for the relay",
+        choices=["serve", "worker", "consume", "migrate", "republish"],
+        help="serve: the API (and, in the embedded mode, the worker); worker: the outbox "
+        "relay, the consumers, the broker watch and the background loops (one per service); "
+        "consume: the consumers only, for extra pods sharing the consumer groups; worker and "
+        "consume serve /healthz, /readyz and /metrics on TASKFORCE_WORKER_HTTP_PORT when it is "
+        "set; migrate: apply migrations; republish: queue a snapshot of every entity for the "
+        "relay",
     )
     args = parser.parse_args(argv)
     settings = settings_type()
@@ -382,8 +397,9 @@ def main(
             access_log=False,
             timeout_graceful_shutdown=10,
         )
-    elif args.command == "worker":
-        asyncio.run(run_worker(spec, settings))
+    elif args.command in ("worker", "consume"):
+        role: WorkerRole = "worker" if args.command == "worker" else "consumers"
+        asyncio.run(run_worker(spec, settings, role))
     elif args.command == "migrate":
         asyncio.run(migrate_async(spec.migrations_dir, settings.database_url))
         print(f"{spec.name}: database migrated to head")
