@@ -1,14 +1,25 @@
-"""Settings every service shares, read from `TASKFORCE_*` environment variables.
+"""Settings every service shares, read from `TASKFORCE_*` environment variables and, for
+secrets, from files in `TASKFORCE_SECRETS_DIR` (one file per setting, named like the variable:
+`taskforce_database_url`), so that Kubernetes can mount them instead of exposing them in the
+environment. A variable wins over a file of the same name.
 
 Each service subclasses `KernelSettings` with its own defaults (name, port, database file);
 nothing here reads the environment at import time.
 """
 
+import os
 from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+
+SECRETS_DIR_VARIABLE = "TASKFORCE_SECRETS_DIR"
 
 
 class KernelSettings(BaseSettings):
@@ -74,6 +85,25 @@ class KernelSettings(BaseSettings):
     log_json: bool = True
     # Fault injection for end-to-end tests: the process SIGKILLs itself at this named point.
     crash_at: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Read when the settings are made, not at import. A named folder that is missing is
+        # an error, so a pod without its secrets mount fails at start-up, not at first use.
+        secrets_dir = os.environ.get(SECRETS_DIR_VARIABLE)
+        if not secrets_dir:
+            return init_settings, env_settings, dotenv_settings
+        if not Path(secrets_dir).is_dir():
+            raise ValueError(f"{SECRETS_DIR_VARIABLE}={secrets_dir} is not a folder")
+        files = SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir)
+        return init_settings, env_settings, dotenv_settings, files
 
     @model_validator(mode="after")
     def _kafka_security_complete(self) -> Self:
