@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -125,10 +126,40 @@ async def run_relay(
 
 
 async def count_unsent(db: Database) -> int:
+    return (await backlog(db))[0]
+
+
+async def backlog(db: Database) -> tuple[int, float]:
+    """Unsent rows, and the age in seconds of the oldest (0 when none is waiting)."""
     async with db.sessions() as session:
         result = await session.execute(
-            sa.select(sa.func.count())
-            .select_from(outbox_table)
-            .where(outbox_table.c.sent_at.is_(None))
+            sa.select(sa.func.count(), sa.func.min(outbox_table.c.occurred_at)).where(
+                outbox_table.c.sent_at.is_(None)
+            )
         )
-        return int(result.scalar_one())
+        count, oldest = result.one()
+    if oldest is None:
+        return int(count), 0.0
+    oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
+    return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+
+
+async def watch_backlog(db: Database, registry: CollectorRegistry, interval_s: float) -> None:
+    """Export the backlog for alerts (a relay that stopped publishing shows as a growing age);
+    runs beside the relay, and goes on when the broker is down, which is when it matters."""
+    unsent = Gauge("outbox_unsent_messages", "Outbox rows not yet published", registry=registry)
+    age = Gauge(
+        "outbox_oldest_unsent_age_seconds",
+        "Age of the oldest outbox row not yet published (0 when none)",
+        registry=registry,
+    )
+    while True:
+        try:
+            count, oldest_s = await backlog(db)
+            unsent.set(count)
+            age.set(oldest_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database may be away; the next round tries again
+            log.warning("outbox backlog not measured: %s", exc)
+        await asyncio.sleep(interval_s)

@@ -39,7 +39,7 @@ from services.kernel.observability import (
     install_metrics,
     install_observability,
 )
-from services.kernel.outbox import run_relay
+from services.kernel.outbox import run_relay, watch_backlog
 from services.kernel.retries import until_it_works
 from services.kernel.settings import KernelSettings
 
@@ -158,6 +158,13 @@ async def _run_worker_tasks(rt: Runtime, role: WorkerRole) -> None:
     background loops; never gives up on an absent broker."""
     # Registered before the broker answers, so that /metrics shows it from the start.
     outcomes = events_consumed_counter(rt.registry)
+    if role == "worker":
+        rt.tasks.append(
+            asyncio.create_task(
+                watch_backlog(rt.db, rt.registry, rt.settings.outbox_metrics_interval_s),
+                name="outbox-backlog",
+            )
+        )
     await _connect_broker(rt)
     # The consumers need a producer too: it sends what they dead-letter.
     producer = new_producer(rt.settings)

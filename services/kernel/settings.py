@@ -62,6 +62,8 @@ class KernelSettings(BaseSettings):
     relay_batch_size: int = 200
     relay_poll_interval_s: float = 1.0
     relay_max_backoff_s: float = 5.0
+    # How often the worker measures the outbox backlog for /metrics.
+    outbox_metrics_interval_s: float = 15.0
     broker_check_interval_s: float = 2.0
 
     auth_mode: Literal["local", "oidc"] = "local"

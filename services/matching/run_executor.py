@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import sqlalchemy as sa
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.contracts.matching import HOLDS_SEAT
@@ -194,6 +195,35 @@ def _ask_to_stop(conn: Connection) -> float:
     return time.monotonic()
 
 
+class RunMetrics:
+    """What an operator alerts on: the proven gap of the last solved run (the solver stopped
+    at its time limit far from optimal) and how long runs take."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.gap = Gauge(
+            "match_run_gap_ratio",
+            "Relative gap between the last solved run's objective and its proven bound",
+            registry=registry,
+        )
+        self.solve_seconds = Histogram(
+            "match_run_solve_seconds",
+            "Solver wall time per run",
+            buckets=(0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120),
+            registry=registry,
+        )
+
+    @classmethod
+    def of(cls, rt: Runtime) -> "RunMetrics":
+        found = rt.state.get("run_metrics")
+        if not isinstance(found, cls):
+            found = rt.state["run_metrics"] = cls(rt.registry)
+        return found
+
+    def observe(self, solution: Solution) -> None:
+        self.gap.set(solution.gap)
+        self.solve_seconds.observe(solution.wall_s)
+
+
 def _statistics(market: Market, solution: Solution, started: float) -> dict[str, Any]:
     greedy = solution.greedy_objective
     return market.stats | {
@@ -258,6 +288,7 @@ async def execute_run(rt: Runtime, run_id: uuid.UUID, attempt: int) -> None:
     except RunCancelled:
         await _finish(db, run_id, attempt, "cancelled", [], stats=market.stats)
         return
+    RunMetrics.of(rt).observe(solution)
     # A crash here loses the solve; the run is queued again when the worker restarts.
     crash_point("match_run.after_solve", rt.settings.crash_at)
     rows = []

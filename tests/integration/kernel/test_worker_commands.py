@@ -176,6 +176,7 @@ async def test_worker_runs_the_relay_the_broker_watch_the_loops_and_the_consumer
         assert _live_task_names(rt) == {
             "broker-watch",
             "outbox-relay",
+            "outbox-backlog",
             "sweep_jobs",
             "consumer-catalog",
         }

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
@@ -112,6 +113,12 @@ async def test_a_run_proposes_the_best_whole_rather_than_the_greedy_first_choice
         assert stats["tasks"] == 2 and stats["candidate_pairs"] == 3
         assert stats["objective"] >= stats["greedy_objective"]
         assert stats["objective"] <= stats["best_bound"] + 1e-9
+        # The operator sees the same gap on /metrics (the alert on a solver far from optimal).
+        registry = app.state.runtime.registry
+        assert registry.get_sample_value("match_run_gap_ratio") == pytest.approx(
+            stats["gap"], abs=1e-6
+        )
+        assert registry.get_sample_value("match_run_solve_seconds_count") == 1
 
         proposals = (await client.get(f"{location}/proposals", headers=manager)).json()["items"]
         chosen = {(p["task_id"], p["worker_id"]) for p in proposals}
