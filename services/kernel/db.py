@@ -2,12 +2,15 @@
 kernel's own tables (outbox, inbox) and Alembic migrations run per service."""
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -17,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Session
+
+log = logging.getLogger("taskforce.db")
 
 # Tables every service has in its own database (outbox, inbox); declared once here and
 # created by each service's first migration.
@@ -130,10 +135,37 @@ def alembic_config(migrations_dir: Path, database_url: str) -> Config:
     return cfg
 
 
+def _revisions_in(database_url: str) -> tuple[str, ...]:
+    async def read() -> tuple[str, ...]:
+        engine = create_async_engine(async_url(database_url))
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(
+                    lambda sync: tuple(MigrationContext.configure(sync).get_current_heads())
+                )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
 def migrate(migrations_dir: Path, database_url: str) -> None:
-    """Upgrade the service database to head; synchronous, so call it off the event loop."""
+    """Upgrade the service database to head; synchronous, so call it off the event loop.
+
+    A database already at a revision this release does not know was migrated by a newer
+    release, and this one is being rolled back to: migrations are backward compatible
+    (expand, then contract a release later), so it is left as it is rather than refused."""
     _ensure_sqlite_dir(async_url(database_url))
-    command.upgrade(alembic_config(migrations_dir, database_url), "head")
+    cfg = alembic_config(migrations_dir, database_url)
+    known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+    newer = [rev for rev in _revisions_in(database_url) if rev not in known]
+    if newer:
+        log.warning(
+            "database is at revision %s, newer than this release knows; left as it is",
+            ", ".join(newer),
+        )
+        return
+    command.upgrade(cfg, "head")
 
 
 async def migrate_async(migrations_dir: Path, database_url: str) -> None:

@@ -102,3 +102,24 @@ async def test_pods_starting_together_migrate_once_each(database_url: str) -> No
         await engine.dispose()
     assert len(versions) == 1
     assert {"outbox_message", "inbox_message", "match_run"} <= set(tables)
+
+
+async def test_a_rolled_back_release_leaves_a_newer_schema_alone(database_url: str) -> None:
+    """Rolling back to the previous image runs its `migrate` init container against the
+    schema the newer release left: it must start, not fail on a revision it does not know."""
+    migrations = Path("services") / "catalog" / "migrations"
+    await migrate_async(migrations, database_url)
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'")
+            )
+        await migrate_async(migrations, database_url)
+        async with engine.connect() as connection:
+            versions = (
+                await connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(v) for v in versions] == [("f00dfeedbeef",)]
