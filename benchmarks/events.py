@@ -28,7 +28,8 @@ from taskforce.stack import (
     wait_ready,
 )
 
-BASE_PORT, BROKER_PORT = 38080, 38092
+# Below Linux's ephemeral range (32768-60999), where outgoing connections never take them.
+BASE_PORT, BROKER_PORT = 28080, 28092
 
 
 def _task(i: int) -> dict:

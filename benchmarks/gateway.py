@@ -29,7 +29,8 @@ from taskforce.stack import (
     wait_ready,
 )
 
-BASE_PORT, BROKER_PORT = 38180, 38192
+# Below Linux's ephemeral range (32768-60999), where outgoing connections never take them.
+BASE_PORT, BROKER_PORT = 28180, 28192
 TARGET_RATIO = 0.60
 WARM_UP_S = 3
 NO_RATE_LIMITS = {"TASKFORCE_RATE_LIMIT_IP_PER_S": "0", "TASKFORCE_RATE_LIMIT_SUBJECT_PER_S": "0"}
